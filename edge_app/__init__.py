@@ -1,0 +1,1 @@
+"""Read handwritten digits from camera frames with a TFLite model (no TensorFlow needed)."""

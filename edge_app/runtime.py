@@ -1,0 +1,207 @@
+"""The TFLite runtime: the one place that picks LiteRT, tflite-runtime or tf.lite, and a Classifier on top.
+
+The import fallback lives here and only here, so the app, `convert` and the benchmarks all run the
+model through the same code the Raspberry Pi runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge_app.errors import UserError
+
+# Name used on the command line -> (module to import, attribute path of the Interpreter class).
+RUNTIMES: dict[str, tuple[str, str]] = {
+    "litert": ("ai_edge_litert.interpreter", "Interpreter"),
+    "tflite-runtime": ("tflite_runtime.interpreter", "Interpreter"),
+    "tf.lite": ("tensorflow", "lite.Interpreter"),
+}
+AUTO = "auto"
+RUNTIME_CHOICES = (AUTO, *RUNTIMES)
+IMAGE_SIZE_PX = 28
+NUM_CLASSES = 10
+# Batches are padded up to a power of two, so a frame with 3 digits reuses the interpreter sized
+# for 4 instead of reallocating tensors every time the digit count changes.
+MAX_BATCH = 1024
+
+
+def _import_interpreter(name: str) -> type:
+    module_name, attr_path = RUNTIMES[name]
+    obj = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def available_runtimes() -> list[str]:
+    """Return the runtimes that import on this machine, in preference order."""
+    found = []
+    for name in RUNTIMES:
+        try:
+            _import_interpreter(name)
+        except Exception:  # noqa: BLE001 - a broken install (e.g. NumPy ABI) counts as missing
+            continue
+        found.append(name)
+    return found
+
+
+def load_interpreter_class(runtime: str = AUTO) -> tuple[type, str]:
+    """Return (Interpreter class, runtime name): the one asked for, or the first that imports."""
+    if runtime != AUTO and runtime not in RUNTIMES:
+        raise UserError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIME_CHOICES)}")
+    names = list(RUNTIMES) if runtime == AUTO else [runtime]
+    errors = []
+    for name in names:
+        try:
+            return _import_interpreter(name), name
+        except Exception as e:  # noqa: BLE001 - ImportError, or a wheel built for another NumPy
+            errors.append(f"{name}: {type(e).__name__}: {e}")
+    if runtime == AUTO:
+        hint = "install one with `pip install ai-edge-litert`"
+    else:
+        hint = "install it, or use --runtime auto"
+    raise UserError(f"no TFLite runtime could be loaded ({'; '.join(errors)}); {hint}")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What a model tensor holds: dtype name, shape, and affine quantization (scale 0 = float)."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    scale: float
+    zero_point: int
+
+    @property
+    def quantized(self) -> bool:
+        return self.scale != 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "scale": self.scale,
+            "zero_point": self.zero_point,
+        }
+
+
+def _spec(detail: dict) -> TensorSpec:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    return TensorSpec(
+        dtype=np.dtype(detail["dtype"]).name,
+        shape=tuple(int(d) for d in detail["shape"]),
+        scale=float(scale),
+        zero_point=int(zero_point),
+    )
+
+
+def quantize(images: np.ndarray, spec: TensorSpec) -> np.ndarray:
+    """Turn float images in [0, 1] into the model's input dtype using its own scale and zero point."""
+    if not spec.quantized:
+        return images.astype(spec.dtype, copy=False)
+    info = np.iinfo(spec.dtype)
+    q = np.round(images / spec.scale + spec.zero_point)
+    return np.clip(q, info.min, info.max).astype(spec.dtype)
+
+
+def dequantize(values: np.ndarray, spec: TensorSpec) -> np.ndarray:
+    """Turn the model's output tensor into float32 probabilities."""
+    if not spec.quantized:
+        return values.astype(np.float32, copy=False)
+    return ((values.astype(np.float32) - spec.zero_point) * spec.scale).astype(np.float32)
+
+
+def _bucket(n: int) -> int:
+    return 1 << max(0, (n - 1).bit_length())
+
+
+class Classifier:
+    """A TFLite digit classifier: batches of 28x28 images in, class probabilities out.
+
+    Callers pass float images in [0, 1] (or uint8 0..255) shaped (N, 28, 28); quantization of the
+    input and dequantization of the output come from the model's own tensor details.
+    """
+
+    def __init__(
+        self, model_path: str | os.PathLike, runtime: str = AUTO, num_threads: int = 1
+    ) -> None:
+        if num_threads < 1:
+            raise UserError(f"--threads must be at least 1, got {num_threads}")
+        self.model_path = Path(model_path)
+        self.num_threads = num_threads
+        self._interpreter_class, self.runtime = load_interpreter_class(runtime)
+        try:
+            self._model_bytes = self.model_path.read_bytes()
+        except OSError as e:
+            raise UserError(
+                f"cannot read model {self.model_path}: {e.strerror or e}; run `python -m convert` to make it"
+            ) from e
+        self._interpreters: dict[int, object] = {}
+        first = self._interpreter(1)
+        self.input_spec = _spec(first.get_input_details()[0])
+        self.output_spec = _spec(first.get_output_details()[0])
+        if (
+            self.input_spec.shape[1:3] != (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
+            or self.output_spec.shape[-1] != NUM_CLASSES
+        ):
+            raise UserError(
+                f"{self.model_path} takes input {list(self.input_spec.shape)} and gives output "
+                f"{list(self.output_spec.shape)}, not 28x28 images -> {NUM_CLASSES} classes; use a model made by `python -m convert`"
+            )
+
+    def _interpreter(self, batch: int):
+        """Return an interpreter with tensors allocated for `batch` images, built once per size."""
+        interpreter = self._interpreters.get(batch)
+        if interpreter is not None:
+            return interpreter
+        try:
+            interpreter = self._interpreter_class(
+                model_content=self._model_bytes, num_threads=self.num_threads
+            )
+            details = interpreter.get_input_details()
+            if len(details) != 1 or len(interpreter.get_output_details()) != 1:
+                raise ValueError("expected one input and one output tensor")
+            shape = list(details[0]["shape"])
+            if batch != shape[0]:
+                shape[0] = batch
+                interpreter.resize_tensor_input(details[0]["index"], shape)
+            interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as e:
+            raise UserError(
+                f"{self.model_path} is not a usable TFLite model ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
+                "re-create it with `python -m convert`"
+            ) from e
+        self._interpreters[batch] = interpreter
+        return interpreter
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Return class probabilities, shape (N, 10) float32, for images shaped (N, 28, 28)."""
+        images = np.asarray(images)
+        if images.ndim == 2:
+            images = images[None]
+        if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE_PX, IMAGE_SIZE_PX):
+            raise ValueError(f"expected images shaped (N, 28, 28), got {images.shape}")
+        if images.dtype == np.uint8:
+            images = images.astype(np.float32) / 255.0
+        n = len(images)
+        if n == 0:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        if n > MAX_BATCH:
+            return np.concatenate(
+                [self.predict(images[i : i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
+            )
+        batch = _bucket(n)
+        interpreter = self._interpreter(batch)
+        x = quantize(images.astype(np.float32, copy=False), self.input_spec)
+        x = x.reshape((n, *self.input_spec.shape[1:]))
+        if batch != n:
+            x = np.concatenate([x, np.zeros((batch - n, *x.shape[1:]), x.dtype)])
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+        interpreter.invoke()
+        out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[:n]
+        return dequantize(out.reshape(n, NUM_CLASSES), self.output_spec)

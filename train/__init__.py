@@ -1,0 +1,1 @@
+"""Train the reference MNIST MLP (`python -m train`)."""
