@@ -1,0 +1,151 @@
+"""`python -m convert`: TFLite variants of artifacts/model.keras, evaluated and gated on accuracy."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
+from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions
+from convert.variants import VARIANTS
+from edge_app.errors import UserError
+
+EXIT_GATE_FAILED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag as one `error:` line (exit 2) instead of usage + error."""
+
+    def error(self, message: str):
+        raise UserError(f"{message} (see `python -m convert --help`)")
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
+    return value
+
+
+def _variant_list(text: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in text.split(",") if v.strip())
+    unknown = [v for v in names if v not in VARIANTS]
+    if not names or unknown:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a comma-separated list of {','.join(VARIANTS)}"
+        )
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m convert",
+        description=(
+            "Convert a trained Keras model to TFLite (float32, float16, dynamic, int8), evaluate "
+            "each on the full MNIST test set with the deployed runtime, and gate on accuracy. "
+            "Exit 0: gate passed, files in --out; 1: gate failed, files in --out/rejected; "
+            "2: bad input."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="trained Keras model")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument(
+        "--max-drop",
+        type=_non_negative_float,
+        default=DEFAULT_MAX_DROP_PP,
+        metavar="PP",
+        help="fail when a variant's accuracy is more than PP percentage points below float Keras "
+        "(or below --baseline)",
+    )
+    parser.add_argument(
+        "--min-agreement",
+        type=_fraction,
+        default=DEFAULT_MIN_AGREEMENT,
+        metavar="F",
+        help="fail when a variant's top-1 agrees with float Keras on less than this fraction",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a previous convert_report.json; fail when accuracy fell more than --max-drop below it",
+    )
+    parser.add_argument(
+        "--variants",
+        type=_variant_list,
+        default=VARIANTS,
+        metavar="LIST",
+        help=f"comma-separated variants to build, from {','.join(VARIANTS)}",
+    )
+    parser.add_argument(
+        "--c-array",
+        action="store_true",
+        help="also write model_int8.cc/.h for TFLite Micro (arena size if tflite-micro is installed)",
+    )
+    parser.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write and evaluate model_float32.onnx (needs the `onnx` extra)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="folder with the four MNIST IDX files; default $MNIST_DIR, else tensorflow_datasets",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        options = ConvertOptions(
+            model=args.model,
+            out=args.out,
+            variants=args.variants,
+            gate=GateOptions(max_drop_pp=args.max_drop, min_agreement=args.min_agreement),
+            baseline=args.baseline,
+            c_array=args.c_array,
+            onnx=args.onnx,
+            data_dir=args.data_dir,
+        )
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from convert.pipeline import run
+
+        result = run(options, log=lambda line: print(line, flush=True))
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; --out holds only complete files", file=sys.stderr)
+        return 130
+    if not result.gate.passed:
+        print(
+            f"gate FAILED: {'; '.join(result.gate.reasons)}; "
+            f"rejected models and report in {result.folder}",
+            file=sys.stderr,
+        )
+        return EXIT_GATE_FAILED
+    print(f"gate passed; artifacts in {result.folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Evaluate a .tflite file on the test set through the deployed runtime (edge_app.runtime)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from convert.quiet import native_output_captured
+from edge_app.artifacts import sha256_file
+from edge_app.runtime import Classifier, TensorSpec
+
+NUM_CLASSES = 10
+# Images checked one at a time against the batched run (the batched run covers the full set).
+ONE_IMAGE_CHECK_COUNT = 256
+OPENCV_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ClassStats:
+    """Top-1 accuracy, per-class accuracy and confusion matrix (rows: true label, cols: predicted)."""
+
+    accuracy: float
+    per_class_accuracy: tuple[float, ...]
+    confusion: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class OpenCvResult:
+    """How OpenCV's DNN module handles a .tflite file: loaded or not, and its top-1 vs LiteRT."""
+
+    loaded: bool
+    accuracy: float | None = None
+    agreement_with_litert: float | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "loaded": self.loaded,
+            "accuracy": self.accuracy,
+            "agreement_with_litert": self.agreement_with_litert,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class VariantEval:
+    """Everything measured about one .tflite variant on the test set."""
+
+    name: str
+    path: Path
+    size_bytes: int
+    sha256: str
+    runtime: str
+    input: TensorSpec
+    output: TensorSpec
+    stats: ClassStats
+    agreement_with_float: float
+    one_image_agreement: float
+    one_image_max_abs_diff: float
+    eval_seconds: float
+    ops: tuple[str, ...]
+    opencv: OpenCvResult
+    predictions: np.ndarray  # (N,) top-1 labels on the test set; not written to JSON
+
+    @property
+    def accuracy(self) -> float:
+        return self.stats.accuracy
+
+
+def class_stats(predicted: np.ndarray, labels: np.ndarray) -> ClassStats:
+    """Return accuracy, per-class accuracy and the confusion matrix of `predicted` vs `labels`."""
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(confusion, (labels.astype(np.int64), predicted.astype(np.int64)), 1)
+    totals = confusion.sum(axis=1)
+    per_class = np.divide(np.diag(confusion), totals, out=np.zeros(NUM_CLASSES), where=totals > 0)
+    return ClassStats(
+        accuracy=float(np.mean(predicted == labels)),
+        per_class_accuracy=tuple(round(float(v), 6) for v in per_class),
+        confusion=tuple(tuple(int(v) for v in row) for row in confusion),
+    )
+
+
+def batched_and_one_image(
+    classifier: Classifier, images: np.ndarray, one_image_count: int = ONE_IMAGE_CHECK_COUNT
+) -> tuple[np.ndarray, float, float]:
+    """Return (batched probabilities for all images, top-1 agreement and max |diff| vs one-image runs).
+
+    The batched run resizes the static (1, 28, 28) input tensor; the one-image runs use it as
+    shipped, which is how the app calls it. Both must give the same answers.
+    """
+    probs = classifier.predict(images)
+    count = min(one_image_count, len(images))
+    single = np.concatenate([classifier.predict(images[i : i + 1]) for i in range(count)])
+    agreement = float(np.mean(single.argmax(1) == probs[:count].argmax(1))) if count else 1.0
+    max_diff = float(np.max(np.abs(single - probs[:count]))) if count else 0.0
+    return probs, agreement, max_diff
+
+
+def opencv_check(
+    path: Path, images: np.ndarray, reference: np.ndarray, labels: np.ndarray
+) -> OpenCvResult:
+    """Run `path` in OpenCV DNN (NCHW blobs) and compare its top-1 with `reference` labels.
+
+    OpenCV reads the 28x28 input as NCHW (N, 1, 28, 28); fed NHWC it silently returns garbage.
+    """
+    import cv2
+
+    try:
+        # OpenCV logs its own import errors; the reason goes into the report instead.
+        with native_output_captured():
+            net = cv2.dnn.readNetFromTFLite(str(path))
+        blob = (images.astype(np.float32) / 255.0)[:, None]
+        outputs = []
+        for start in range(0, len(blob), OPENCV_BATCH):
+            net.setInput(blob[start : start + OPENCV_BATCH])
+            outputs.append(np.asarray(net.forward()).reshape(-1, NUM_CLASSES))
+    except cv2.error as e:
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else "cv2.error"
+        # "OpenCV(5.0.0) /path/importer.cpp:479: error: (-2:Unspecified error) Can't create ..."
+        reason = reason.split("error) ", 1)[-1].split(" in function")[0]
+        return OpenCvResult(loaded=False, error=reason[:300])
+    predicted = np.concatenate(outputs).argmax(1)
+    return OpenCvResult(
+        loaded=True,
+        accuracy=float(np.mean(predicted == labels)),
+        agreement_with_litert=float(np.mean(predicted == reference)),
+    )
+
+
+def evaluate_variant(
+    name: str,
+    path: Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    float_predictions: np.ndarray,
+    ops: tuple[str, ...],
+    one_image_count: int = ONE_IMAGE_CHECK_COUNT,
+    runtime: str = "auto",
+) -> VariantEval:
+    """Evaluate the .tflite at `path` on uint8 `images` through edge_app's Classifier."""
+    started = time.perf_counter()
+    classifier = Classifier(path, runtime=runtime)
+    probs, one_agreement, one_diff = batched_and_one_image(classifier, images, one_image_count)
+    eval_seconds = time.perf_counter() - started
+    predicted = probs.argmax(1)
+    return VariantEval(
+        name=name,
+        path=path,
+        size_bytes=path.stat().st_size,
+        sha256=sha256_file(path),
+        runtime=classifier.runtime,
+        input=classifier.input_spec,
+        output=classifier.output_spec,
+        stats=class_stats(predicted, labels),
+        agreement_with_float=float(np.mean(predicted == float_predictions)),
+        one_image_agreement=one_agreement,
+        one_image_max_abs_diff=one_diff,
+        eval_seconds=eval_seconds,
+        ops=ops,
+        opencv=opencv_check(path, images, predicted, labels),
+        predictions=predicted,
+    )

@@ -1,0 +1,269 @@
+"""The convert pipeline: load, convert every variant, evaluate, gate, then publish atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from convert import export_c
+from convert import report as report_mod
+from convert.evaluate import VariantEval, class_stats, evaluate_variant
+from convert.gate import GateOptions, GateResult, check_gate, load_baseline
+from convert.model_io import check_model_file, load_keras_model
+from convert.variants import (
+    VARIANTS,
+    convert_variant,
+    op_names,
+    representative_images,
+    static_model,
+    variant_file,
+)
+from edge_app.artifacts import (
+    MANIFEST_NAME,
+    atomic_path,
+    atomic_write_json,
+    check_writable_dir,
+    sha256_file,
+)
+from edge_app.errors import UserError
+
+DEFAULT_MODEL = Path("artifacts/model.keras")
+DEFAULT_OUT = Path("artifacts")
+# 30 per class = 300 training images: enough for stable activation ranges, converts in ~2 s.
+CALIBRATION_PER_CLASS = 30
+CALIBRATION_SEED = 0
+REJECTED_DIR = "rejected"
+C_SOURCE, C_HEADER, C_SYMBOL = "model_int8.cc", "model_int8.h", "g_model_int8"
+KERAS_BATCH = 1000
+ARTIFACT_MODE = 0o666
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """What `python -m convert` does; the CLI flags map one to one onto these fields."""
+
+    model: Path = DEFAULT_MODEL  # trained Keras model (.keras)
+    out: Path = DEFAULT_OUT  # folder the artifacts are published to
+    variants: tuple[str, ...] = VARIANTS  # which TFLite variants to build
+    gate: GateOptions = field(default_factory=GateOptions)
+    baseline: Path | None = None  # a previous convert_report.json to compare accuracies with
+    c_array: bool = False  # also write model_int8.cc/.h for TFLite Micro
+    onnx: bool = False  # also write and evaluate model_float32.onnx
+    data_dir: Path | None = None  # MNIST IDX folder; default $MNIST_DIR
+    calibration_per_class: int = CALIBRATION_PER_CLASS  # int8 calibration images per digit
+    calibration_seed: int = CALIBRATION_SEED
+    runtime: str = "auto"  # TFLite runtime for evaluation (edge_app.runtime names)
+
+
+@dataclass(frozen=True)
+class ConvertResult:
+    """A finished run: the report written, the gate verdict, and where the files went."""
+
+    report: dict[str, Any]
+    gate: GateResult
+    folder: Path
+    files: tuple[Path, ...]
+
+
+def validate_options(options: ConvertOptions) -> None:
+    """Raise UserError for option values no run could use (checked before any heavy work)."""
+    if not options.variants:
+        raise UserError("--variants is empty; name at least one of " + ",".join(VARIANTS))
+    unknown = [v for v in options.variants if v not in VARIANTS]
+    if unknown:
+        raise UserError(f"unknown variant(s) {','.join(unknown)}; choose from {','.join(VARIANTS)}")
+    if len(set(options.variants)) != len(options.variants):
+        raise UserError(f"--variants lists a variant twice: {','.join(options.variants)}")
+    if options.c_array and "int8" not in options.variants:
+        raise UserError("--c-array exports the int8 model; add int8 to --variants")
+    if options.gate.max_drop_pp < 0:
+        raise UserError(
+            f"--max-drop must be >= 0 percentage points, got {options.gate.max_drop_pp}"
+        )
+    if not 0 <= options.gate.min_agreement <= 1:
+        raise UserError(f"--min-agreement must be within 0..1, got {options.gate.min_agreement}")
+    if options.calibration_per_class < 1:
+        raise UserError("calibration needs at least one image per class")
+
+
+def _publish(src: Path, dest: Path) -> Path:
+    """Copy `src` to `dest` atomically: `dest` is the old file or the complete new one, never half."""
+    with atomic_path(dest) as tmp:
+        shutil.copyfile(src, tmp)
+        # mkstemp makes 0600 files; artifacts are read by the app and web server as other users.
+        os.chmod(tmp, ARTIFACT_MODE & ~_umask())
+    return dest
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _versions() -> dict[str, str]:
+    import cv2
+    import keras
+    import tensorflow as tf
+
+    return {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+    }
+
+
+def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
+    """Convert, evaluate and gate; publish to `options.out` if the gate passes, else to out/rejected.
+
+    A failed gate leaves the deployable files in `out` untouched (the last good set, and the
+    baseline report, stay valid) and puts the rejected models and report beside them for a look.
+    """
+    validate_options(options)
+    check_model_file(options.model)
+    out = check_writable_dir(options.out)
+    baseline = load_baseline(options.baseline) if options.baseline else None
+    if data is None:
+        from train.data import load_mnist
+
+        data = load_mnist(options.data_dir)
+
+    log(f"loading {options.model}")
+    model = load_keras_model(options.model)
+    float_labels = model.predict(
+        data.x_test.astype(np.float32) / 255.0, batch_size=KERAS_BATCH, verbose=0
+    ).argmax(1)
+    float_stats = class_stats(float_labels, data.y_test)
+    log(
+        f"float Keras: accuracy {100 * float_stats.accuracy:.2f}% on {len(data.y_test)} test images"
+    )
+
+    with tempfile.TemporaryDirectory(prefix="convert-") as staging_name:
+        staging = Path(staging_name)
+        static = static_model(model)
+        calibration = representative_images(
+            data.x_train, data.y_train, options.calibration_per_class, options.calibration_seed
+        )
+        evals: dict[str, VariantEval] = {}
+        for name in options.variants:
+            started = time.perf_counter()
+            extra = (
+                f" (calibrating on {len(calibration)} training images)" if name == "int8" else ""
+            )
+            log(f"converting {name}{extra}...")
+            model_bytes = convert_variant(static, name, calibration if name == "int8" else None)
+            path = staging / variant_file(name)
+            path.write_bytes(model_bytes)
+            convert_s = time.perf_counter() - started
+            ev = evaluate_variant(
+                name,
+                path,
+                data.x_test,
+                data.y_test,
+                float_labels,
+                tuple(op_names(model_bytes)),
+                runtime=options.runtime,
+            )
+            evals[name] = ev
+            log(
+                f"  {name}: {ev.size_bytes / 1024:.1f} KiB, accuracy {100 * ev.accuracy:.2f}%, "
+                f"agreement with float {ev.agreement_with_float:.4f} "
+                f"(converted in {convert_s:.1f} s, evaluated in {ev.eval_seconds:.2f} s)"
+            )
+        gate = check_gate(
+            float_stats.accuracy,
+            evals,
+            options.gate,
+            baseline,
+            str(options.baseline) if options.baseline else None,
+        )
+        extras: dict[str, Any] = {}
+        extra_files: list[Path] = []
+        if options.c_array:
+            extras["c_array"], files = _write_c_array(staging, evals["int8"].path, log)
+            extra_files += files
+        if options.onnx:
+            extras["onnx"], files = _onnx(staging, evals, data, float_labels, log)
+            extra_files += files
+        # A model inside --out is named relative to it, so the folder can be moved or published.
+        in_out = options.model.resolve().parent == out.resolve()
+        report = report_mod.build_report(
+            model_path=Path(options.model.name) if in_out else options.model,
+            model_sha256=sha256_file(options.model),
+            float_stats=float_stats,
+            evals=evals,
+            gate=gate,
+            calibration={
+                "source": "train",
+                "images": len(calibration),
+                "per_class": options.calibration_per_class,
+                "seed": options.calibration_seed,
+            },
+            test_images=len(data.y_test),
+            extras=extras,
+            versions=_versions(),
+        )
+        staged = [ev.path for ev in evals.values()] + extra_files
+        if "int8" in evals:
+            png = staging / report_mod.CONFUSION_PNG
+            report_mod.plot_confusion(
+                evals["int8"].stats.confusion,
+                png,
+                f"int8 on {len(data.y_test)} test images: {100 * evals['int8'].accuracy:.2f}%",
+            )
+            staged.append(png)
+        (staging / report_mod.REPORT_MD).write_text(report_mod.report_markdown(report))
+        atomic_write_json(staging / report_mod.REPORT_JSON, report)
+        staged += [staging / report_mod.REPORT_MD, staging / report_mod.REPORT_JSON]
+        if gate.passed:
+            default = "int8" if "int8" in evals else options.variants[0]
+            atomic_write_json(staging / MANIFEST_NAME, report_mod.build_manifest(report, default))
+            # The manifest goes last: an app that reads it finds every file it names complete.
+            staged.append(staging / MANIFEST_NAME)
+            folder = out
+        else:
+            folder = out / REJECTED_DIR
+        try:
+            written = tuple(_publish(src, folder / src.name) for src in staged)
+        except OSError as e:
+            raise UserError(f"cannot write artifacts to {folder}: {e.strerror or e}") from e
+    log(f"wrote {len(written)} files to {folder}")
+    return ConvertResult(report=report, gate=gate, folder=folder, files=written)
+
+
+def _write_c_array(staging: Path, int8_path: Path, log: Log) -> tuple[dict, list[Path]]:
+    model_bytes = int8_path.read_bytes()
+    source, header = export_c.c_array_sources(model_bytes, C_SYMBOL, C_HEADER)
+    (staging / C_SOURCE).write_text(source)
+    (staging / C_HEADER).write_text(header)
+    arena = export_c.tensor_arena_bytes(model_bytes)
+    if arena is None:
+        log("tensor arena size skipped: `pip install tflite-micro` to measure it")
+    else:
+        log(f"TFLite Micro tensor arena: {arena} bytes")
+    info = {
+        "source": C_SOURCE,
+        "header": C_HEADER,
+        "symbol": C_SYMBOL,
+        "length_bytes": len(model_bytes),
+        "alignment_bytes": export_c.ARRAY_ALIGNMENT_BYTES,
+        "tensor_arena_bytes": arena,
+    }
+    return info, [staging / C_SOURCE, staging / C_HEADER]
+
+
+def _onnx(staging: Path, evals, data, float_labels, log: Log) -> tuple[dict, list[Path]]:
+    from convert import onnx_export
+
+    return onnx_export.export_and_evaluate(staging, evals, data, float_labels, log)

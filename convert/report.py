@@ -1,0 +1,183 @@
+"""The convert report (JSON and Markdown), the confusion-matrix plot and the app's manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from convert.evaluate import ClassStats, VariantEval
+from convert.gate import GateResult
+from convert.variants import VARIANT_NOTES
+
+REPORT_JSON = "convert_report.json"
+REPORT_MD = "convert_report.md"
+CONFUSION_PNG = "confusion_int8.png"
+MANIFEST_FORMAT = 1
+LABELS = [str(d) for d in range(10)]
+# What the app must do to a camera crop so it looks like an MNIST digit (the training data).
+PREPROCESSING = {
+    "image_size": 28,
+    "digit_box": 20,
+    "polarity": "white_on_black",
+    "scale": [0, 1],
+    "centering": "center_of_mass",
+}
+
+
+def variant_json(ev: VariantEval) -> dict[str, Any]:
+    """Return the report entry of one variant."""
+    return {
+        "path": ev.path.name,
+        "note": VARIANT_NOTES.get(ev.name, ""),
+        "size_bytes": ev.size_bytes,
+        "sha256": ev.sha256,
+        "accuracy": ev.accuracy,
+        "agreement_with_float": ev.agreement_with_float,
+        "per_class_accuracy": list(ev.stats.per_class_accuracy),
+        "confusion_matrix": [list(row) for row in ev.stats.confusion],
+        "input": ev.input.to_json(),
+        "output": ev.output.to_json(),
+        "runtime": ev.runtime,
+        "ops": list(ev.ops),
+        "batched_vs_one_image": {
+            "top1_agreement": ev.one_image_agreement,
+            "max_abs_diff": ev.one_image_max_abs_diff,
+        },
+        "eval_seconds": round(ev.eval_seconds, 3),
+        "opencv_dnn": ev.opencv.to_json(),
+    }
+
+
+def build_report(
+    *,
+    model_path: Path,
+    model_sha256: str,
+    float_stats: ClassStats,
+    evals: Mapping[str, VariantEval],
+    gate: GateResult,
+    calibration: Mapping[str, Any],
+    test_images: int,
+    extras: Mapping[str, Any] | None = None,
+    versions: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the convert_report.json content."""
+    report: dict[str, Any] = {
+        "model": {"path": str(model_path), "sha256": model_sha256},
+        "test_images": test_images,
+        "float_accuracy": float_stats.accuracy,
+        "float_per_class_accuracy": list(float_stats.per_class_accuracy),
+        "calibration": dict(calibration),
+        "variants": {name: variant_json(ev) for name, ev in evals.items()},
+        "eval_seconds_total": round(sum(ev.eval_seconds for ev in evals.values()), 3),
+        "gate": gate.to_json(),
+    }
+    if float32 := evals.get("float32"):
+        report["opencv_dnn_agreement"] = float32.opencv.agreement_with_litert
+    report.update(extras or {})
+    report["versions"] = dict(versions or {})
+    return report
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024:.1f} KiB"
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """Return a readable Markdown summary of a convert report."""
+    float32_size = report["variants"].get("float32", {}).get("size_bytes")
+    lines = [
+        "# Conversion report",
+        "",
+        f"Model `{report['model']['path']}` (sha256 `{report['model']['sha256'][:12]}...`), "
+        f"float Keras accuracy **{100 * report['float_accuracy']:.2f}%** on "
+        f"{report['test_images']} test images.",
+        "",
+        "| variant | file | size | vs float32 | accuracy | agreement with float | input | OpenCV DNN |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, v in report["variants"].items():
+        ratio = f"{100 * v['size_bytes'] / float32_size:.0f}%" if float32_size else "-"
+        spec = v["input"]
+        quant = f" (scale {spec['scale']:.6g}, zp {spec['zero_point']})" if spec["scale"] else ""
+        cv = v["opencv_dnn"]
+        cv_text = f"agrees {cv['agreement_with_litert']:.4f}" if cv["loaded"] else "cannot load"
+        lines.append(
+            f"| {name} | `{v['path']}` | {_mb(v['size_bytes'])} | {ratio} | "
+            f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | "
+            f"{spec['dtype']}{quant} | {cv_text} |"
+        )
+    for name, v in report.get("onnx", {}).get("models", {}).items():
+        lines.append(
+            f"| {name} (ONNX Runtime) | `{v['path']}` | {_mb(v['size_bytes'])} | - | "
+            f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | float32 | - |"
+        )
+    gate = report["gate"]
+    lines += [
+        "",
+        f"Evaluated with `{next(iter(report['variants'].values()))['runtime']}` in "
+        f"{report['eval_seconds_total']:.1f} s (batched, input resized at run time; "
+        "one-image runs checked against it).",
+        "",
+        f"Gate (max drop {gate['max_drop_pp']:g} pp, min agreement {gate['min_agreement']:g}): "
+        f"**{'passed' if gate['passed'] else 'FAILED'}**",
+    ]
+    lines += [f"- {reason}" for reason in gate["reasons"]]
+    if "int8" in report["variants"]:
+        per_class = report["variants"]["int8"]["per_class_accuracy"]
+        lines += [
+            "",
+            "int8 per-class accuracy: "
+            + ", ".join(f"{d}: {100 * a:.1f}%" for d, a in enumerate(per_class)),
+            "",
+            f"![int8 confusion matrix]({CONFUSION_PNG})",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], path: Path, title: str) -> None:
+    """Save the confusion matrix as a PNG with counts in the cells (matplotlib, no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    matrix = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=100)
+    # Log colour scale: the diagonal (~1000) would otherwise hide the few errors that matter.
+    image = ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        if count:
+            color = "white" if matrix[row, col] > matrix.max() / 4 else "black"
+            ax.text(col, row, str(count), ha="center", va="center", fontsize=7, color=color)
+    ax.set_xticks(range(10), LABELS)
+    ax.set_yticks(range(10), LABELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true label")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    plt.close(fig)
+
+
+def build_manifest(report: Mapping[str, Any], default_model: str) -> dict[str, Any]:
+    """Return manifest.json: what the app needs to pick, verify and feed a model."""
+    return {
+        "format": MANIFEST_FORMAT,
+        "models": {
+            name: {
+                "file": v["path"],
+                "sha256": v["sha256"],
+                "size_bytes": v["size_bytes"],
+                "input": v["input"],
+                "output": v["output"],
+                "accuracy": v["accuracy"],
+            }
+            for name, v in report["variants"].items()
+        },
+        "default_model": default_model,
+        "labels": list(LABELS),
+        "preprocessing": dict(PREPROCESSING),
+    }
