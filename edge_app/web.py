@@ -1,0 +1,264 @@
+"""Live web view: a phone-friendly page, the annotated MJPEG stream and the latest reading as JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from edge_app.errors import UserError
+
+if TYPE_CHECKING:
+    from edge_app.app import FrameResult
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "WebSink", "parse_serve", "reading_json"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"  # loopback unless the user asks for the network (see the README)
+DEFAULT_PORT = 8080
+JPEG_QUALITY = 80  # 0..100: a 640x480 frame is ~40 kB, fine for a phone on Wi-Fi
+STALE_AFTER_S = 5.0  # /healthz turns 503 when no frame arrived for this long
+CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
+BOUNDARY = "mnist-edge-frame"
+PAGE_RESOURCE = "web_page.html"
+
+
+def parse_serve(spec: str) -> tuple[str, int]:
+    """Return (host, port) from `--serve [HOST:]PORT`; the host defaults to loopback."""
+    host, sep, port_text = spec.rpartition(":")
+    if not sep:
+        host = DEFAULT_HOST
+    host = host or DEFAULT_HOST
+    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+        raise UserError(f"--serve {spec!r}: expected [HOST:]PORT, e.g. 8080 or 0.0.0.0:8080")
+    if ":" in host:
+        raise UserError(f"--serve {spec!r}: IPv6 hosts are not supported; use an IPv4 address")
+    return host, int(port_text)
+
+
+def reading_json(result: FrameResult) -> dict:
+    """The --headless JSON object of `result`, plus the stable reading and FPS the page shows."""
+    payload = result.to_json()
+    payload.setdefault("stable_text", result.stable_text)
+    payload.setdefault("fps", round(float(result.fps), 2))
+    return payload
+
+
+class _Shared:
+    """What the reader thread hands to the encoder and the HTTP threads; guarded by `changed`."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.closed = False
+        self.seq = 0  # frames handled so far
+        self.result: FrameResult | None = None
+        self.frame: np.ndarray | None = None
+        self.reading: bytes | None = None  # JSON of the latest result
+        self.last_frame_s = 0.0  # time.monotonic() of the latest frame
+        self.jpeg: bytes | None = None
+        self.jpeg_seq = 0  # the frame `jpeg` shows
+        self.streaming = 0  # clients connected to /stream.mjpg
+
+
+class WebSink:
+    """A Sink serving the live view over HTTP; the reader thread never waits for a client.
+
+    handle() only stores the latest frame. One encoder thread annotates and JPEG-encodes it, once per
+    frame and only while somebody watches the stream; every stream client sends the shared bytes from
+    its own thread, skipping frames when it is slower than the camera.
+    """
+
+    def __init__(
+        self,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+        jpeg_quality: int = JPEG_QUALITY,
+        stale_after_s: float = STALE_AFTER_S,
+    ) -> None:
+        self._shared = _Shared()
+        self._jpeg_quality = int(jpeg_quality)
+        self._stale_after_s = float(stale_after_s)
+        try:
+            self._server = _Server((host, port), _Handler)
+        except OSError as exc:
+            raise UserError(
+                f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --serve port"
+            ) from None
+        self._server.sink = self
+        self.host, self.port = self._server.server_address[:2]
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="web-server", daemon=True),
+            threading.Thread(target=self._encode_loop, name="web-encoder", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def url(self) -> str:
+        """Where the page is served (the bound port, so port 0 gives the real one)."""
+        return f"http://{self.host}:{self.port}/"
+
+    def handle(self, result: FrameResult, frame: np.ndarray) -> None:
+        """Remember the latest frame and reading; returns at once, whatever the clients do."""
+        reading = json.dumps(reading_json(result)).encode()
+        shared = self._shared
+        with shared.changed:
+            shared.seq += 1
+            shared.result, shared.frame, shared.reading = result, frame, reading
+            shared.last_frame_s = time.monotonic()
+            if shared.streaming:
+                shared.changed.notify_all()
+
+    def close(self) -> None:
+        """Stop serving and end every stream."""
+        shared = self._shared
+        with shared.changed:
+            shared.closed = True
+            shared.changed.notify_all()
+        self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=CLIENT_TIMEOUT_S)
+
+    def health(self) -> tuple[bool, dict]:
+        """(frames are arriving, details for /healthz)."""
+        shared = self._shared
+        with shared.changed:
+            seq, last = shared.seq, shared.last_frame_s
+        if not seq:
+            return False, {"status": "waiting", "frames": 0, "detail": "no frame received yet"}
+        age_s = time.monotonic() - last
+        ok = age_s <= self._stale_after_s
+        return ok, {
+            "status": "ok" if ok else "stale",
+            "frames": seq,
+            "last_frame_age_s": round(age_s, 3),
+        }
+
+    def latest_reading(self) -> bytes | None:
+        """JSON bytes of the latest reading, None before the first frame."""
+        with self._shared.changed:
+            return self._shared.reading
+
+    def frames(self):
+        """Yield JPEG bytes of each new annotated frame until the sink closes (one stream client)."""
+        shared = self._shared
+        sent = 0
+        with shared.changed:
+            shared.streaming += 1
+            shared.changed.notify_all()  # wake the encoder for the frame already waiting
+        try:
+            while True:
+                with shared.changed:
+                    shared.changed.wait_for(
+                        lambda seen=sent: shared.closed or shared.jpeg_seq != seen
+                    )
+                    if shared.closed:
+                        return
+                    jpeg, sent = shared.jpeg, shared.jpeg_seq
+                if jpeg is not None:  # None only when the very first frame failed to encode
+                    yield jpeg
+        finally:
+            with shared.changed:
+                shared.streaming -= 1
+
+    def _encode_loop(self) -> None:
+        from edge_app.draw import annotate  # the pure drawing function; nothing is inferred here
+
+        shared = self._shared
+        params = [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality]
+        while True:
+            with shared.changed:
+                shared.changed.wait_for(
+                    lambda: (
+                        shared.closed or (shared.streaming > 0 and shared.seq != shared.jpeg_seq)
+                    )
+                )
+                if shared.closed:
+                    return
+                result, frame, seq = shared.result, shared.frame, shared.seq
+            try:
+                ok, buffer = cv2.imencode(".jpg", annotate(frame, result), params)
+            except Exception:  # a drawing bug must not kill the live view: log it, skip the frame
+                log.exception("web view: could not encode frame %d", seq)
+                ok = False
+            with shared.changed:
+                if ok:
+                    shared.jpeg = buffer.tobytes()
+                shared.jpeg_seq = seq
+                shared.changed.notify_all()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client never keeps the app from exiting
+    allow_reuse_address = True  # a restarted service can bind at once
+    sink: WebSink
+
+
+def _page() -> bytes:
+    return resources.files("edge_app").joinpath(PAGE_RESOURCE).read_bytes()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"  # keep-alive: the page polls twice a second
+    timeout = CLIENT_TIMEOUT_S
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+        path = self.path.split("?", 1)[0]
+        sink = self.server.sink
+        if path in ("/", "/index.html"):
+            self._send(HTTPStatus.OK, _page(), "text/html; charset=utf-8")
+        elif path == "/api/reading":
+            reading = sink.latest_reading()
+            if reading is None:
+                body = json.dumps({"error": "no frame received yet"}).encode()
+                self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, "application/json")
+            else:
+                self._send(HTTPStatus.OK, reading, "application/json")
+        elif path == "/healthz":
+            ok, details = sink.health()
+            status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
+            self._send(status, json.dumps(details).encode(), "application/json")
+        elif path == "/stream.mjpg":
+            self._stream(sink)
+        else:
+            self._send(HTTPStatus.NOT_FOUND, b'{"error": "not found"}', "application/json")
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream(self, sink: WebSink) -> None:
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        frames = sink.frames()
+        try:
+            for jpeg in frames:
+                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+                self.wfile.write(head.encode() + jpeg + b"\r\n")
+                self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            pass  # the browser went away or stopped reading: its thread ends, nobody else notices
+        finally:
+            frames.close()  # this client no longer counts as streaming
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the http.server signature)
+        log.debug("web: %s - %s", self.address_string(), format % args)
