@@ -1,0 +1,342 @@
+"""One runner per runtime: load a model, run one image (input set each time, as the app does) or a batch.
+
+TFLite models run through edge_app.runtime, the code the app deploys; ONNX Runtime, OpenCV DNN and
+Keras are the yardsticks a user would otherwise pick. A runtime that is missing or cannot load a
+model raises `Unavailable` with a one-line reason, and that row is skipped with a note.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from edge_app.runtime import RUNTIMES as TFLITE_RUNTIMES
+from edge_app.runtime import Classifier, load_interpreter_class, quantize
+
+IMAGE_SIZE_PX = 28
+ONNXRUNTIME = "onnxruntime"
+OPENCV = "opencv"
+KERAS = "keras"
+OTHER_RUNTIMES = (ONNXRUNTIME, OPENCV, KERAS)
+ALL_RUNTIMES = (*TFLITE_RUNTIMES, *OTHER_RUNTIMES)
+# Accuracy runs the test set in chunks so runtimes without dynamic batches still finish quickly.
+EVAL_CHUNK = 256
+
+
+class Unavailable(Exception):
+    """A runtime is not installed or cannot load a model; the message is one line for the report."""
+
+
+def first_line(error: BaseException) -> str:
+    """Return the informative line of an exception message (OpenCV's are several lines long)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    # OpenCV: "OpenCV(5.0.0) /path/file.cpp:123: error: (-213:...) Unsupported operator type SHAPE in ..."
+    line = lines[-1] if "error:" in lines[-1] else lines[0]
+    line = line.split("error: ", 1)[-1]
+    return re.sub(r"^\(-?\d+:[^)]*\)\s*|\s*in function '[^']*'$", "", line)
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """Return uint8 or float images as float32 in [0, 1]."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32, copy=False)
+
+
+class Runner:
+    """Base: `single()` runs one image, `batch()` runs `len(batch_images)` images, `predict()` returns scores."""
+
+    runtime: str = ""
+    #: False when the model has a fixed batch of one and `batch()` loops over single images.
+    native_batch: bool = True
+
+    def single(self) -> object:
+        raise NotImplementedError
+
+    def batch(self) -> object:
+        raise NotImplementedError
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class TFLiteRunner(Runner):
+    """A .tflite model through edge_app.runtime: raw invoke for one image, Classifier.predict for batches.
+
+    `raw=True` (for the floor model, which is no classifier) runs batches on a resized interpreter.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        runtime: str,
+        threads: int,
+        image: np.ndarray,
+        batch: np.ndarray,
+        raw: bool = False,
+    ):
+        try:
+            self.classifier = (
+                None if raw else Classifier(path, runtime=runtime, num_threads=threads)
+            )
+            interpreter_class, self.runtime = load_interpreter_class(runtime)
+            # The one-image path times set_tensor + invoke + get_tensor on a batch-1 interpreter
+            # built exactly as the Classifier builds it, without the Python-side quantization.
+            self.interpreter = interpreter_class(
+                model_content=path.read_bytes(), num_threads=threads
+            )
+            self.interpreter.allocate_tensors()
+            detail = self.interpreter.get_input_details()[0]
+            spec = self.classifier.input_spec if self.classifier else None
+            self._x = (
+                to_float(image[None]) if spec is None else quantize(to_float(image[None]), spec)
+            )
+            self._x = self._x.reshape(detail["shape"])
+            if raw:
+                self._batch_interpreter = interpreter_class(
+                    model_content=path.read_bytes(), num_threads=threads
+                )
+                self._batch_interpreter.resize_tensor_input(
+                    detail["index"], [len(batch), *detail["shape"][1:]]
+                )
+                self._batch_interpreter.allocate_tensors()
+        except Exception as e:  # noqa: BLE001 - any load failure becomes a skipped row
+            raise Unavailable(first_line(e)) from e
+        self._input_index = detail["index"]
+        self._output_index = self.interpreter.get_output_details()[0]["index"]
+        self._batch = to_float(batch)
+
+    def single(self) -> object:
+        self.interpreter.set_tensor(self._input_index, self._x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._output_index)
+
+    def batch(self) -> object:
+        if self.classifier is None:
+            self._batch_interpreter.set_tensor(self._input_index, self._batch)
+            self._batch_interpreter.invoke()
+            return self._batch_interpreter.get_tensor(self._output_index)
+        return self.classifier.predict(self._batch)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return self.classifier.predict(images)
+
+
+class OnnxRunner(Runner):
+    """An .onnx model through ONNX Runtime's CPU provider, `threads` intra-op threads."""
+
+    runtime = ONNXRUNTIME
+
+    def __init__(self, path: Path, threads: int, image: np.ndarray, batch: np.ndarray):
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise Unavailable("onnxruntime is not installed (pip install onnxruntime)") from e
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as e:  # noqa: BLE001 - invalid or unsupported model file
+            raise Unavailable(first_line(e)) from e
+        meta = self.session.get_inputs()[0]
+        self._name = meta.name
+        self._uint8 = meta.type == "tensor(uint8)"
+        self._dims = [d if isinstance(d, int) else None for d in meta.shape]
+        self.native_batch = self._dims[0] is None
+        self._x = self._prepare(image[None])
+        self._batch = batch
+        self._batch_x = self._prepare(batch) if self.native_batch else None
+        self._singles = [self._prepare(b[None]) for b in batch] if not self.native_batch else None
+
+    def _prepare(self, images: np.ndarray) -> np.ndarray:
+        x = images if self._uint8 else to_float(images)
+        return np.ascontiguousarray(x.reshape(len(images), *[d or 1 for d in self._dims[1:]]))
+
+    def single(self) -> object:
+        return self.session.run(None, {self._name: self._x})[0]
+
+    def batch(self) -> object:
+        if self._batch_x is not None:
+            return self.session.run(None, {self._name: self._batch_x})[0]
+        return [self.session.run(None, {self._name: x})[0] for x in self._singles]
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        if self.native_batch:
+            chunks = range(0, len(images), EVAL_CHUNK)
+            return np.concatenate(
+                [
+                    self.session.run(None, {self._name: self._prepare(images[i : i + EVAL_CHUNK])})[
+                        0
+                    ]
+                    for i in chunks
+                ]
+            ).reshape(len(images), -1)
+        return np.concatenate(
+            [self.session.run(None, {self._name: self._prepare(im[None])})[0] for im in images]
+        ).reshape(len(images), -1)
+
+
+@functools.cache
+def _opencv_crash(path: Path) -> str | None:
+    """Load `path` with OpenCV in a child process first: its TFLite importer can crash (SIGSEGV) on
+    graphs it does not expect, and that must cost one row, not the whole benchmark."""
+    code = "import sys, cv2; cv2.dnn.readNetFromTFLite(sys.argv[1])"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, timeout=120
+    )
+    if result.returncode < 0:
+        return f"OpenCV crashed loading it (signal {-result.returncode})"
+    return None
+
+
+class OpenCVRunner(Runner):
+    """A .tflite model through OpenCV's DNN module, fed an NCHW blob (N, 1, 28, 28) as it expects."""
+
+    runtime = OPENCV
+
+    def __init__(self, path: Path, threads: int, image: np.ndarray, batch: np.ndarray):
+        try:
+            import cv2
+        except ImportError as e:
+            raise Unavailable("OpenCV is not installed") from e
+        if not hasattr(cv2.dnn, "readNetFromTFLite"):
+            raise Unavailable(
+                f"OpenCV {cv2.__version__} has no TFLite importer (needs 4.9 or later)"
+            )
+        crash = _opencv_crash(path)
+        if crash:
+            raise Unavailable(crash)
+        # OpenCV's thread count is process-wide; the benchmark sets it before every OpenCV row.
+        cv2.setNumThreads(threads)
+        self._x = self._blob(image[None])
+        # OpenCV logs a failed import on stderr too; the reason goes into the report instead.
+        log_level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            self.net = cv2.dnn.readNetFromTFLite(str(path))
+            self.single()
+        except cv2.error as e:
+            raise Unavailable(first_line(e)) from e
+        finally:
+            cv2.utils.logging.setLogLevel(log_level)
+        self._batch_x = self._blob(batch)
+        try:
+            self.net.setInput(self._batch_x)
+            self.native_batch = self.net.forward().shape[0] == len(batch)
+        except cv2.error:
+            self.native_batch = False
+        self._singles = None if self.native_batch else [self._blob(b[None]) for b in batch]
+
+    @staticmethod
+    def _blob(images: np.ndarray) -> np.ndarray:
+        # Fed NHWC, OpenCV silently returns garbage (about 11% on MNIST): it wants NCHW.
+        return np.ascontiguousarray(
+            to_float(images).reshape(len(images), 1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
+        )
+
+    def single(self) -> object:
+        self.net.setInput(self._x)
+        return self.net.forward()
+
+    def batch(self) -> object:
+        if self.native_batch:
+            self.net.setInput(self._batch_x)
+            return self.net.forward()
+        out = []
+        for x in self._singles:
+            self.net.setInput(x)
+            out.append(self.net.forward())
+        return out
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        outputs = []
+        step = EVAL_CHUNK if self.native_batch else 1
+        for i in range(0, len(images), step):
+            self.net.setInput(self._blob(images[i : i + step]))
+            outputs.append(self.net.forward().reshape(-1, 10))
+        return np.concatenate(outputs)
+
+
+class KerasRunner(Runner):
+    """The float Keras model: one image via model(x, training=False), batches via predict()."""
+
+    runtime = KERAS
+
+    def __init__(self, path: Path, image: np.ndarray, batch: np.ndarray):
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        try:
+            keras = importlib.import_module("keras")
+        except Exception as e:  # noqa: BLE001 - no TensorFlow on a Pi: a note, not a failure
+            raise Unavailable("TensorFlow/Keras is not installed (core install, as on a Pi)") from e
+        try:
+            # safe_mode refuses models that would run arbitrary Python code on load.
+            self.model = keras.models.load_model(path, compile=False, safe_mode=True)
+        except Exception as e:  # noqa: BLE001 - unreadable or foreign file
+            raise Unavailable(first_line(e)) from e
+        self._x = to_float(image)[None]
+        self._batch = to_float(batch)
+
+    def single(self) -> object:
+        return self.model(self._x, training=False)
+
+    def batch(self) -> object:
+        return self.model.predict(self._batch, batch_size=len(self._batch), verbose=0)
+
+    def call_batch(self) -> object:
+        """The whole batch through one model() call, the batched form of the one-image baseline."""
+        return self.model(self._batch, training=False)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        return self.model.predict(to_float(images), batch_size=1024, verbose=0)
+
+
+def open_runner(
+    runtime: str, path: Path, threads: int, image: np.ndarray, batch: np.ndarray, raw: bool = False
+) -> Runner:
+    """Return a runner for `runtime` on the model at `path`, or raise Unavailable with a reason.
+
+    `image` is one (28, 28) uint8 image, `batch` (N, 28, 28); `raw` marks a model that is not a
+    digit classifier (the floor), which TFLite then runs without edge_app's Classifier.
+    """
+    if runtime in TFLITE_RUNTIMES:
+        return TFLiteRunner(path, runtime, threads, image, batch, raw)
+    if runtime == ONNXRUNTIME:
+        return OnnxRunner(path, threads, image, batch)
+    if runtime == OPENCV:
+        return OpenCVRunner(path, threads, image, batch)
+    if runtime == KERAS:
+        return KerasRunner(path, image, batch)
+    raise ValueError(f"unknown runtime {runtime!r}")
+
+
+def runtime_available(runtime: str) -> str | None:
+    """Return None when `runtime` can be used here, else a one-line reason."""
+    if runtime in TFLITE_RUNTIMES:
+        try:
+            load_interpreter_class(runtime)
+        except Exception:  # noqa: BLE001 - UserError with a long message: keep the note short
+            return f"{runtime} is not installed"
+        return None
+    module = {ONNXRUNTIME: "onnxruntime", OPENCV: "cv2", KERAS: "keras"}[runtime]
+    try:
+        importlib.import_module(module)
+    except Exception:  # noqa: BLE001 - missing or broken install
+        hint = {
+            ONNXRUNTIME: "pip install onnxruntime",
+            OPENCV: "pip install opencv-python-headless",
+            KERAS: "TensorFlow is not installed: core install, as on a Pi",
+        }[runtime]
+        return f"{runtime} is not available ({hint})"
+    return None
