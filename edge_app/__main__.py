@@ -1,0 +1,180 @@
+"""`python -m edge_app`: read handwritten numbers from a camera, video, image or folder with the int8 model."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from edge_app.app import AppOptions, JsonSink, SaveSink, WindowSink, has_display, run
+from edge_app.errors import UserError
+from edge_app.model import DEFAULT_MODEL, load_classifier
+from edge_app.options import POLARITIES
+from edge_app.reader import ReaderOptions
+from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.sources import RetryPolicy, open_source
+
+log = logging.getLogger("edge_app")
+
+
+def _roi(text: str) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected x,y,w,h in pixels, got {text!r}") from None
+    if x < 0 or y < 0 or w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"x,y must be >= 0 and w,h > 0, got {text!r}")
+    return x, y, w, h
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m edge_app",
+        description="Read handwritten numbers from a camera, video, image or folder of images. "
+        "Headless mode prints one JSON object per frame on stdout; logs go to stderr.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--source",
+        required=True,
+        help="camera index (0), /dev/videoN, picamera, stream URL, video file, image file or folder",
+    )
+    p.add_argument("--model", default=DEFAULT_MODEL, help="the .tflite model (int8 from convert)")
+    p.add_argument("--headless", action="store_true", help="no window: JSON lines on stdout")
+    p.add_argument("--roi", type=_roi, default=None, help="only read inside x,y,w,h (pixels)")
+    p.add_argument(
+        "--min-confidence",
+        type=_fraction,
+        default=ReaderOptions.min_confidence,
+        help="digits below this probability are shown as ?",
+    )
+    p.add_argument(
+        "--stable",
+        type=_positive,
+        default=1,
+        help="live sources: report a number only after N identical consecutive readings",
+    )
+    p.add_argument("--threads", type=_positive, default=1, help="interpreter threads")
+    p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
+    p.add_argument("--save-dir", default=None, help="save annotated frames (JPEG) here")
+    p.add_argument("--max-frames", type=_non_negative, default=None, help="stop after N frames")
+    p.add_argument("--loop", action="store_true", help="replay a video, image or folder forever")
+    p.add_argument(
+        "--max-retries",
+        type=_non_negative,
+        default=RetryPolicy.max_retries,
+        help="live sources: reconnect attempts after a drop before giving up (exit 3)",
+    )
+    p.add_argument(
+        "--no-verify", action="store_true", help="skip the SHA-256 check against manifest.json"
+    )
+    p.add_argument("--polarity", choices=POLARITIES, default="auto", help="ink darker or lighter")
+    p.add_argument("--serve", default=None, metavar="[HOST:]PORT", help="live web view")
+    p.add_argument(
+        "--mqtt", default=None, metavar="URL", help="publish readings to mqtt://HOST/TOPIC"
+    )
+    p.add_argument("--verbose", action="store_true", help="debug logs on stderr")
+    return p
+
+
+def _sinks(args, live: bool) -> list:
+    sinks: list = []
+    if args.headless:
+        sinks.append(JsonSink())
+    elif has_display():
+        sinks.append(WindowSink())
+    else:
+        log.warning(
+            "no display available: printing JSON lines instead (pass --headless to silence this)"
+        )
+        sinks.append(JsonSink())
+    if args.save_dir:
+        sinks.append(SaveSink(args.save_dir))
+    if args.serve is not None:
+        from edge_app.web import WebSink, parse_serve
+
+        web = WebSink(*parse_serve(args.serve))
+        log.warning("live view at %s", web.url)
+        sinks.append(web)
+    if args.mqtt:
+        from edge_app.mqtt import MqttSink
+
+        sinks.append(MqttSink(args.mqtt, per_frame=not live))
+    return sinks
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    source = None
+    sinks: list = []
+    try:
+        classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
+        source = open_source(
+            args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
+        )
+        if args.stable > 1 and not source.live:
+            log.warning("--stable applies to live sources; reading %s frame by frame", source.label)
+        options = AppOptions(
+            reader=ReaderOptions(
+                roi=args.roi, min_confidence=args.min_confidence, polarity=args.polarity
+            ),
+            stable=args.stable if source.live else 1,
+            max_frames=args.max_frames,
+        )
+        sinks = _sinks(args, source.live)
+        log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
+        count = run(source, classifier, options, sinks)
+        log.info("read %d frame(s)", count)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        log.info("interrupted; stopping")
+    finally:
+        for sink in sinks:
+            try:
+                sink.close()
+            except Exception as e:  # noqa: BLE001 - one broken sink must not hide the others' output
+                log.warning("closing %s failed: %s", type(sink).__name__, e)
+        if source is not None:
+            source.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Score the reader on a labelled folder (labels.json from edge_app.synthetic): accuracy, false readings, latency."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_app.errors import UserError
+from edge_app.model import DEFAULT_MODEL, load_classifier
+from edge_app.options import DEFAULT_OPTIONS
+from edge_app.reader import ReaderOptions, read_digits
+from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.synthetic import LABELS_NAME
+
+WARMUP_FRAMES = 5
+
+
+@dataclass(frozen=True)
+class Score:
+    """How well the reader did on a labelled set of frames."""
+
+    frames: int
+    number_frames: int  # frames showing a number
+    exact_match: float  # share of number frames read exactly (whole number)
+    digit_frames_unread: int  # number frames read as "" (nothing found)
+    blank_frames: int  # frames with no digit
+    false_readings: float  # share of blank frames that read as anything but ""
+    p50_ms: float  # preprocess + inference per frame
+    p99_ms: float
+    errors: tuple[tuple[str, str, str], ...]  # (file, expected, read) for every miss
+
+
+def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
+    """Return [(file name, BGR frame, expected text)] from a folder with labels.json."""
+    folder = Path(folder)
+    try:
+        labels = json.loads((folder / LABELS_NAME).read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(
+            f"cannot read {folder / LABELS_NAME} ({e}); make it with python -m edge_app.synthetic"
+        ) from e
+    items = []
+    for name, text in labels.items():
+        frame = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
+        if frame is None:
+            raise UserError(f"cannot read frame {folder / name}")
+        items.append((name, frame, text))
+    return items
+
+
+def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
+    """Read every frame once (after a warm-up) and return the Score."""
+    for _, frame, _ in items[:WARMUP_FRAMES]:
+        read_digits(frame, classifier, options)
+    times, errors = [], []
+    hits = numbers = unread = blanks = false = 0
+    for name, frame, truth in items:
+        t0 = time.perf_counter_ns()
+        text = read_digits(frame, classifier, options).text
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+        if truth:
+            numbers += 1
+            hits += text == truth
+            unread += text == ""
+        else:
+            blanks += 1
+            false += text != ""
+        if text != truth:
+            errors.append((name, truth, text))
+    return Score(
+        frames=len(items),
+        number_frames=numbers,
+        exact_match=hits / max(1, numbers),
+        digit_frames_unread=unread,
+        blank_frames=blanks,
+        false_readings=false / max(1, blanks),
+        p50_ms=float(np.percentile(times, 50)) if times else 0.0,
+        p99_ms=float(np.percentile(times, 99)) if times else 0.0,
+        errors=tuple(errors),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m edge_app.evaluate",
+        description="Read a labelled folder of frames and report exact-match accuracy, false readings and latency.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--frames", required=True, help="folder with frames and labels.json")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="int8 .tflite model")
+    parser.add_argument("--runtime", default="auto", choices=RUNTIME_CHOICES)
+    parser.add_argument("--min-confidence", type=float, default=ReaderOptions.min_confidence)
+    parser.add_argument("--no-verify", action="store_true", help="skip the manifest SHA-256 check")
+    parser.add_argument(
+        "--show-errors", type=int, default=20, help="misread frames to list on stderr"
+    )
+    args = parser.parse_args(argv)
+    try:
+        classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
+        options = ReaderOptions(min_confidence=args.min_confidence)
+        result = score(load_labelled(args.frames), classifier, options)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    for name, truth, text in result.errors[: args.show_errors]:
+        print(f"miss {name}: expected {truth!r}, read {text!r}", file=sys.stderr)
+    report = {k: v for k, v in asdict(result).items() if k != "errors"}
+    report.update(model=args.model, runtime=classifier.runtime, misses=len(result.errors))
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Load the app's model safely: the file must exist, be non-empty and match manifest.json beside it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from edge_app.artifacts import read_manifest, sha256_file
+from edge_app.errors import UserError
+from edge_app.runtime import Classifier
+
+DEFAULT_MODEL = "artifacts/model_int8.tflite"
+log = logging.getLogger("edge_app")
+
+
+def verify_model(path: Path) -> bool:
+    """Check `path` against the SHA-256 in manifest.json beside it; True if checked, False if no entry.
+
+    A mismatch means a half-copied or swapped file: raise UserError rather than read digits with it.
+    """
+    manifest = read_manifest(path.parent)
+    if manifest is None:
+        return False
+    models = manifest.get("models") if isinstance(manifest, dict) else None
+    entry = next(
+        (m for m in (models or {}).values() if isinstance(m, dict) and m.get("file") == path.name),
+        None,
+    )
+    if entry is None or "sha256" not in entry:
+        log.warning("%s is not listed in %s/manifest.json; not verified", path.name, path.parent)
+        return False
+    actual = sha256_file(path)
+    if actual != entry["sha256"]:
+        raise UserError(
+            f"{path} does not match manifest.json (SHA-256 {actual[:12]}... != {str(entry['sha256'])[:12]}...): "
+            "the file is damaged or replaced; copy it again, or pass --no-verify to use it anyway"
+        )
+    return True
+
+
+def load_classifier(
+    model: str | os.PathLike, runtime: str = "auto", threads: int = 1, verify: bool = True
+) -> Classifier:
+    """Return a Classifier for `model` after checking it exists, is not empty and (if `verify`) its hash."""
+    path = Path(model)
+    if not path.is_file():
+        raise UserError(
+            f"model {path} not found; run `python -m convert` to make artifacts/, or pass --model PATH"
+        )
+    if path.stat().st_size == 0:
+        raise UserError(f"model {path} is empty (an interrupted copy?); copy it again")
+    if verify and verify_model(path):
+        log.info("model %s matches manifest.json", path)
+    return Classifier(path, runtime=runtime, num_threads=threads)

@@ -1,0 +1,269 @@
+"""From a camera frame to MNIST-like 28x28 digit crops: lighting, threshold, segmentation, normalisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+
+IMAGE_SIZE_PX = 28
+DIGIT_BOX_PX = 20  # MNIST fits each digit in 20x20 and centres it by mass in 28x28
+BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)
+BACKGROUND_SPAN_CELLS = 5  # max filter span: wider than the thickest marker stroke
+MIN_PAPER_LEVEL = 8.0  # grey level below which a frame is too dark to find paper in
+MIN_INK_THRESHOLD = 0.16  # faintest ink trusted to start a stroke (share darker than paper)
+LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of ink_threshold
+MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
+MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
+MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
+MIN_RELATIVE_AREA = 0.03  # of the largest component: smaller ones are dust, not strokes
+MIN_RELATIVE_HEIGHT = 0.45  # of the tallest digit: shorter groups are specks or punctuation
+MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge, not a digit
+BLOB_FILL = (
+    0.85  # ink share of the box above which a not-thin group is a blob (bold digits reach 0.75)
+)
+BLOB_MIN_ASPECT = 2.5  # height / width below which a filled group counts as a blob
+# MNIST strokes are about 2-3 px wide in the 20x20 box; pen and marker strokes are brought there.
+TARGET_STROKE_PX = 3.0
+MIN_STROKE_PX = 2.2
+MAX_STROKE_PX = 3.6
+INK_GAIN = 1.6  # stroke centres saturate to 1.0 like MNIST's pen strokes
+
+
+@dataclass(frozen=True)
+class DigitCrop:
+    """One digit ready for the classifier."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], white on black
+    box: tuple[int, int, int, int]  # x, y, w, h in original frame pixels
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Return a contiguous uint8 grayscale image from a 2-D, BGR, BGRA or other-dtype frame."""
+    img = np.asarray(frame)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.dtype != np.uint8:
+        if np.issubdtype(img.dtype, np.floating) and img.size and float(np.nanmax(img)) <= 1.0:
+            img = img * 255.0
+        img = np.clip(np.nan_to_num(img.astype(np.float32)), 0, 255).astype(np.uint8)
+    img = np.ascontiguousarray(img)
+    if img.ndim == 2:
+        return img
+    if img.ndim != 3 or img.shape[2] not in (3, 4):
+        raise ValueError(f"expected a 2-D, BGR or BGRA frame, got shape {img.shape}")
+    code = cv2.COLOR_BGRA2GRAY if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(img, code)
+
+
+def clip_roi(
+    roi: tuple[int, int, int, int] | None, shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    """Return the ROI (x, y, w, h) clipped to a frame of `shape`; None means the whole frame."""
+    height, width = shape[:2]
+    if roi is None:
+        return 0, 0, width, height
+    x, y, w, h = roi
+    x0, y0 = min(max(0, x), width), min(max(0, y), height)
+    x1, y1 = min(max(x0, x + w), width), min(max(y0, y + h), height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def detect_dark_ink(gray: np.ndarray) -> bool:
+    """True when the ink is darker than the paper: the median sits nearer the bright end."""
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist) / max(hist.sum(), 1.0)
+    low, mid, high = np.searchsorted(cdf, [0.01, 0.5, 0.99])
+    return bool(mid - low >= high - mid)
+
+
+def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """Return ink strength in [0, 1] (float32): how much darker than the local paper each pixel is.
+
+    Paper brightness comes from a max filter over coarse cells, so uneven lighting and vignetting
+    divide out; ink is the relative drop below it.
+    """
+    work = gray if dark_ink else cv2.bitwise_not(gray)
+    h, w = work.shape
+    cells = cv2.resize(
+        work,
+        (max(1, w // BACKGROUND_CELL_PX), max(1, h // BACKGROUND_CELL_PX)),
+        interpolation=cv2.INTER_AREA,
+    )
+    kernel = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
+    cells = cv2.dilate(cells, kernel)
+    cells = cv2.blur(cells, (3, 3))
+    paper = cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    work = cv2.GaussianBlur(work, (3, 3), 0).astype(np.float32)
+    ink = 1.0 - work / np.maximum(paper, MIN_PAPER_LEVEL)
+    return np.clip(ink, 0.0, 1.0, out=ink)
+
+
+def ink_mask(ink: np.ndarray, threshold: float) -> np.ndarray:
+    """Return the uint8 mask of strokes: pixels over threshold, grown by hysteresis to weaker edges.
+
+    Faint ink (a pencil, a grey MNIST stroke) lowers the threshold down to half the darkest ink,
+    but never below MIN_INK_THRESHOLD, so blank paper with sensor noise stays blank.
+    """
+    threshold = float(np.clip(0.5 * ink.max(), MIN_INK_THRESHOLD, threshold))
+    weak = (ink > threshold * LOW_INK_FRACTION).astype(np.uint8)
+    n, labels = cv2.connectedComponents(weak, connectivity=8)
+    strong = labels[ink > threshold]
+    keep = np.zeros(n, np.uint8)
+    keep[strong] = 1
+    keep[0] = 0
+    return keep[labels]
+
+
+def _merge_groups(boxes: np.ndarray) -> list[list[int]]:
+    """Group component indices whose boxes overlap in x and nearly touch in y (one broken digit)."""
+    order = np.argsort(boxes[:, 0], kind="stable")
+    groups: list[list[int]] = []
+    spans: list[list[int]] = []  # x0, y0, x1, y1 of each group
+    for i in order:
+        x0, y0 = int(boxes[i, 0]), int(boxes[i, 1])
+        x1, y1 = x0 + int(boxes[i, 2]), y0 + int(boxes[i, 3])
+        if spans:
+            gx0, gy0, gx1, gy1 = spans[-1]
+            overlap = min(x1, gx1) - max(x0, gx0)
+            gap = max(y0, gy0) - min(y1, gy1)
+            if overlap >= MERGE_OVERLAP * min(x1 - x0, gx1 - gx0) and gap <= MERGE_GAP * max(
+                y1 - y0, gy1 - gy0
+            ):
+                groups[-1].append(int(i))
+                spans[-1] = [min(x0, gx0), min(y0, gy0), max(x1, gx1), max(y1, gy1)]
+                continue
+        groups.append([int(i)])
+        spans.append([x0, y0, x1, y1])
+    return groups
+
+
+def find_digit_boxes(mask: np.ndarray, options: ReaderOptions) -> list[tuple[np.ndarray, tuple]]:
+    """Return [(component labels, (x, y, w, h))] of digit candidates in `mask`, left to right."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h_img, w_img = mask.shape
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    # Pieces touching the edge (page borders, shadows, cut-off digits) and ones spanning most of
+    # the frame are never part of a digit: drop them before merging so they cannot swallow one.
+    inside = (x > 0) & (y > 0) & (x + w < w_img) & (y + h < h_img)
+    sane = (h < 0.9 * h_img) & (w < 0.6 * w_img)
+    ok = inside & sane & (area >= MIN_COMPONENT_AREA_PX)
+    if ok.any():
+        ok &= area >= MIN_RELATIVE_AREA * area[ok].max()
+    ids = np.flatnonzero(ok) + 1
+    if len(ids) == 0 or len(ids) > 8 * options.max_digits:
+        return []
+    boxes = stats[ids, :4]
+    candidates = []
+    for group in _merge_groups(boxes):
+        g = boxes[group]
+        x0, y0 = g[:, 0].min(), g[:, 1].min()
+        x1, y1 = (g[:, 0] + g[:, 2]).max(), (g[:, 1] + g[:, 3]).max()
+        w, h = int(x1 - x0), int(y1 - y0)
+        area = int(stats[ids[group], cv2.CC_STAT_AREA].sum())
+        if h < options.min_digit_height_px or w > MAX_ASPECT_WIDE * h:
+            continue
+        if area > BLOB_FILL * w * h and h < BLOB_MIN_ASPECT * w:
+            continue
+        candidates.append((ids[group], (int(x0), int(y0), w, h)))
+    if not candidates:
+        return []
+    tallest = max(box[3] for _, box in candidates)
+    candidates = [c for c in candidates if c[1][3] >= MIN_RELATIVE_HEIGHT * tallest]
+    if len(candidates) > options.max_digits:
+        return []
+    return _with_labels(labels, candidates)
+
+
+def _with_labels(labels: np.ndarray, candidates: list) -> list[tuple[np.ndarray, tuple]]:
+    out = []
+    for group_ids, (x, y, w, h) in candidates:
+        crop = labels[y : y + h, x : x + w]
+        out.append((np.isin(crop, group_ids), (x, y, w, h)))
+    return out
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Estimate the stroke width of a binary mask in pixels: 2 * area / boundary length."""
+    m = mask.astype(np.uint8)
+    area = int(m.sum())
+    border = area - int(cv2.erode(m, np.ones((3, 3), np.uint8)).sum())
+    return 2.0 * area / max(border, 1)
+
+
+def _restroke(digit: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+    """Thicken a pen stroke or thin a marker stroke so it is MNIST-wide once scaled by `scale`."""
+    width = stroke_width(mask) * scale
+    if MIN_STROKE_PX <= width <= MAX_STROKE_PX:
+        return digit
+    k = int(round(abs(TARGET_STROKE_PX - width) / scale))
+    if k < 1:
+        return digit
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 1, k + 1))
+    return cv2.dilate(digit, kernel) if width < MIN_STROKE_PX else cv2.erode(digit, kernel)
+
+
+def normalize_digit(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return a 28x28 float32 MNIST-style image from a digit's ink crop and its stroke mask.
+
+    The digit keeps its grey edges, is scaled to fit 20x20 keeping its aspect ratio and placed so
+    its centre of mass is at the centre of the 28x28 field, as MNIST was made.
+    """
+    keep = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
+    digit = ink * keep
+    peak = float(digit.max())
+    if peak <= 0:
+        return np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
+    digit = np.clip(digit * (INK_GAIN / peak), 0.0, 1.0)
+    h, w = digit.shape
+    scale = DIGIT_BOX_PX / max(h, w)
+    digit = _restroke(digit, mask, scale)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(digit, size, interpolation=interp)
+    out = np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
+    m = cv2.moments(small)
+    if m["m00"] > 0:
+        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
+    else:
+        cx, cy = size[0] / 2, size[1] / 2
+    ox = int(round(IMAGE_SIZE_PX / 2 - cx))
+    oy = int(round(IMAGE_SIZE_PX / 2 - cy))
+    # Clip the paste so a lopsided digit never falls off the 28x28 field.
+    sx0, sy0 = max(0, -ox), max(0, -oy)
+    dx0, dy0 = max(0, ox), max(0, oy)
+    pw = min(size[0] - sx0, IMAGE_SIZE_PX - dx0)
+    ph = min(size[1] - sy0, IMAGE_SIZE_PX - dy0)
+    if pw > 0 and ph > 0:
+        out[dy0 : dy0 + ph, dx0 : dx0 + pw] = small[sy0 : sy0 + ph, sx0 : sx0 + pw]
+    return out
+
+
+def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
+    """Return the digits of `frame` (any uint8 image) as MNIST-like crops, left to right."""
+    gray = to_gray(frame)
+    rx, ry, rw, rh = clip_roi(options.roi, gray.shape)
+    if rw < 2 or rh < 2:
+        return []
+    gray = gray[ry : ry + rh, rx : rx + rw]
+    scale = min(1.0, options.work_size_px / max(rw, rh))
+    if scale < 1.0:
+        size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    if options.polarity == "auto":
+        dark_ink = detect_dark_ink(gray)
+    else:
+        dark_ink = options.polarity == "dark-on-light"
+    ink = ink_map(gray, dark_ink)
+    mask = ink_mask(ink, options.ink_threshold)
+    crops = []
+    for digit_mask, (x, y, w, h) in find_digit_boxes(mask, options):
+        image = normalize_digit(ink[y : y + h, x : x + w], digit_mask)
+        bx, by = rx + int(x / scale), ry + int(y / scale)
+        bw = max(1, min(int(np.ceil((x + w) / scale)) + rx, rx + rw) - bx)
+        bh = max(1, min(int(np.ceil((y + h) / scale)) + ry, ry + rh) - by)
+        crops.append(DigitCrop(image=image, box=(bx, by, bw, bh)))
+    return crops

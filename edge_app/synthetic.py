@@ -1,0 +1,468 @@
+"""Camera-like test frames: handwritten, font and pen-stroke digits on unevenly lit, warped, noisy paper.
+
+`python -m edge_app.synthetic --out DIR [--count N] [--video FILE]` writes frame_NNNN.jpg files and
+labels.json ({file name: expected text}) for `python -m edge_app.evaluate` and the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_app.artifacts import atomic_path, atomic_write_bytes, atomic_write_json
+from edge_app.errors import UserError
+
+FRAME_SIZE_PX = (640, 480)  # width, height of a VGA webcam frame
+GLYPH_RENDER_PX = 200  # digits are drawn this tall, then resized: antialiased strokes
+LABELS_NAME = "labels.json"
+STYLES = ("mnist", "font", "stroke")
+FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX,
+    cv2.FONT_HERSHEY_DUPLEX,
+    cv2.FONT_HERSHEY_COMPLEX,
+    cv2.FONT_HERSHEY_TRIPLEX,
+    cv2.FONT_HERSHEY_PLAIN,
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+)
+
+# Pen-stroke digit skeletons in a box 0.6 wide and 1.0 tall (x right, y down): a list of strokes,
+# each a list of points a Catmull-Rom spline passes through. Drawn the way people write them.
+_STROKES: dict[str, list[list[list[tuple[float, float]]]]] = {
+    "0": [
+        [
+            [
+                (0.3, 0.0),
+                (0.05, 0.25),
+                (0.05, 0.75),
+                (0.3, 1.0),
+                (0.55, 0.75),
+                (0.55, 0.25),
+                (0.3, 0.0),
+            ]
+        ]
+    ],
+    "1": [[[(0.3, 0.0), (0.3, 1.0)]], [[(0.12, 0.18), (0.33, 0.0), (0.33, 1.0)]]],
+    "2": [
+        [[(0.05, 0.25), (0.3, 0.0), (0.55, 0.22), (0.4, 0.55), (0.03, 1.0), (0.6, 0.98)]],
+        [
+            [
+                (0.08, 0.2),
+                (0.3, 0.02),
+                (0.52, 0.2),
+                (0.5, 0.45),
+                (0.02, 0.98),
+                (0.25, 0.9),
+                (0.58, 1.0),
+            ]
+        ],
+    ],
+    "3": [
+        [
+            [
+                (0.05, 0.1),
+                (0.3, 0.0),
+                (0.55, 0.18),
+                (0.45, 0.4),
+                (0.22, 0.48),
+                (0.5, 0.58),
+                (0.57, 0.82),
+                (0.3, 1.0),
+                (0.03, 0.9),
+            ]
+        ],
+    ],
+    "4": [
+        [[(0.45, 1.0), (0.45, 0.0), (0.02, 0.68), (0.6, 0.68)]],
+        [[(0.1, 0.0), (0.05, 0.6), (0.6, 0.6)], [(0.45, 0.15), (0.45, 1.0)]],
+    ],
+    "5": [
+        [
+            [
+                (0.55, 0.0),
+                (0.1, 0.02),
+                (0.07, 0.45),
+                (0.35, 0.38),
+                (0.56, 0.58),
+                (0.52, 0.85),
+                (0.28, 1.0),
+                (0.02, 0.9),
+            ]
+        ],
+        [
+            [
+                (0.1, 0.02),
+                (0.07, 0.45),
+                (0.35, 0.38),
+                (0.56, 0.58),
+                (0.52, 0.85),
+                (0.28, 1.0),
+                (0.02, 0.9),
+            ],
+            [(0.1, 0.02), (0.56, 0.0)],
+        ],
+    ],
+    "6": [
+        [
+            [
+                (0.5, 0.02),
+                (0.22, 0.2),
+                (0.05, 0.6),
+                (0.12, 0.92),
+                (0.32, 1.0),
+                (0.53, 0.85),
+                (0.5, 0.6),
+                (0.28, 0.52),
+                (0.07, 0.66),
+            ]
+        ],
+    ],
+    "7": [
+        [[(0.0, 0.02), (0.6, 0.0), (0.22, 1.0)]],
+        [[(0.0, 0.05), (0.6, 0.0), (0.25, 1.0)], [(0.15, 0.52), (0.52, 0.5)]],
+    ],
+    "8": [
+        [
+            [
+                (0.5, 0.12),
+                (0.3, 0.0),
+                (0.08, 0.15),
+                (0.15, 0.38),
+                (0.45, 0.58),
+                (0.55, 0.82),
+                (0.3, 1.0),
+                (0.05, 0.82),
+                (0.15, 0.58),
+                (0.45, 0.38),
+                (0.52, 0.15),
+                (0.3, 0.0),
+            ]
+        ],
+    ],
+    "9": [
+        [
+            [
+                (0.53, 0.2),
+                (0.3, 0.0),
+                (0.07, 0.2),
+                (0.12, 0.45),
+                (0.35, 0.5),
+                (0.53, 0.3),
+                (0.53, 0.2),
+                (0.5, 0.6),
+                (0.45, 1.0),
+            ]
+        ],
+    ],
+}
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    """How hard the generated frames are."""
+
+    size: tuple[int, int] = FRAME_SIZE_PX  # width, height
+    no_digit_fraction: float = 0.15  # share of frames with no digit at all
+    invert_fraction: float = 0.08  # share of light-on-dark frames (chalk on a board, dark mode)
+    max_digits: int = 4
+    styles: tuple[str, ...] = STYLES
+
+
+def _catmull_rom(points: np.ndarray, samples: int = 12) -> np.ndarray:
+    """Return a smooth curve through `points` (K, 2)."""
+    if len(points) < 3:
+        return points
+    p = np.vstack([points[0], points, points[-1]])
+    t = np.linspace(0, 1, samples, endpoint=False)[:, None]
+    out = []
+    for i in range(1, len(p) - 2):
+        p0, p1, p2, p3 = p[i - 1], p[i], p[i + 1], p[i + 2]
+        out.append(
+            0.5
+            * (
+                2 * p1
+                + (-p0 + p2) * t
+                + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                + (-p0 + 3 * p1 - 3 * p2 + p3) * t**3
+            )
+        )
+    out.append(points[-1:])
+    return np.vstack(out)
+
+
+def _crop_to_ink(alpha: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(alpha > 0.05)
+    if len(ys) == 0:
+        return alpha
+    return alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def stroke_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
+    """Return a pen-drawn `digit` as ink alpha (float32 [0, 1]), jittered, slanted, pen or marker."""
+    variants = _STROKES[digit]
+    strokes = variants[rng.integers(len(variants))]
+    size = GLYPH_RENDER_PX
+    slant = rng.uniform(-0.25, 0.3)
+    widen = rng.uniform(0.8, 1.25)
+    thickness = int(rng.choice([rng.integers(5, 10), rng.integers(10, 18), rng.integers(18, 28)]))
+    canvas = np.zeros((size * 2, size * 2), np.uint8)
+    for stroke in strokes:
+        pts = np.array(stroke, np.float64) + rng.normal(0, 0.025, (len(stroke), 2))
+        curve = _catmull_rom(pts)
+        x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * 0.4
+        y = curve[:, 1] * size + size * 0.4
+        poly = np.round(np.stack([x, y], 1) * 16).astype(np.int32)
+        cv2.polylines(canvas, [poly], False, 255, thickness, cv2.LINE_AA, shift=4)
+    return _crop_to_ink(canvas.astype(np.float32) / 255.0)
+
+
+def font_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
+    """Return `digit` in a random Hershey font (sometimes italic), thin like a pen or bold like a marker."""
+    font = int(rng.choice(FONTS))
+    if rng.random() < 0.3:
+        font |= cv2.FONT_ITALIC
+    scale = cv2.getFontScaleFromHeight(font, GLYPH_RENDER_PX)
+    # OpenCV 5 draws these ids with a built-in outline font where thickness means weight.
+    thickness = int(rng.choice([2, 3, 5, 8, 12, 18, 24]))
+    canvas = np.zeros((GLYPH_RENDER_PX * 2, GLYPH_RENDER_PX * 2), np.uint8)
+    org = (GLYPH_RENDER_PX // 2, int(GLYPH_RENDER_PX * 1.5))
+    cv2.putText(canvas, digit, org, font, scale, 255, thickness, cv2.LINE_AA)
+    if rng.random() < 0.3:  # a felt pen: rounder and fatter than the font
+        canvas = cv2.dilate(canvas, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    return _crop_to_ink(canvas.astype(np.float32) / 255.0)
+
+
+class MnistDigits:
+    """Handwritten digits from the MNIST *test* split, by label (white on black -> ink alpha)."""
+
+    def __init__(self, data_dir: str | os.PathLike) -> None:
+        from train.data import (
+            load_idx_folder,
+        )  # numpy only; imported here so the app never needs it
+
+        data = load_idx_folder(data_dir)
+        self.images = data.x_test
+        self.by_label = {str(d): np.flatnonzero(data.y_test == d) for d in range(10)}
+
+    def glyph(self, digit: str, rng: np.random.Generator) -> np.ndarray:
+        image = self.images[rng.choice(self.by_label[digit])].astype(np.float32) / 255.0
+        return _crop_to_ink(image)
+
+
+def _paper(rng: np.random.Generator, width: int, height: int) -> np.ndarray:
+    """Return an off-white page (float32 BGR [0, 1]) with a lighting gradient and vignette."""
+    tint = rng.uniform(0.86, 0.98) - np.array([rng.uniform(0, 0.06), rng.uniform(0, 0.03), 0.0])
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    xx, yy = xx / width - 0.5, yy / height - 0.5
+    gx, gy = rng.uniform(-0.5, 0.5, 2)
+    light = 1.0 + gx * xx + gy * yy
+    cx, cy = rng.uniform(-0.4, 0.4, 2)
+    light -= rng.uniform(0.0, 0.6) * ((xx - cx) ** 2 + (yy - cy) ** 2)
+    light = np.clip(light, 0.35, 1.2) * rng.uniform(0.55, 1.0)
+    return (light[..., None] * tint[None, None, :]).astype(np.float32)
+
+
+def _place_row(glyphs: list[np.ndarray], rng, width: int, height: int) -> list[tuple]:
+    """Return [(alpha, x, y)] laying the glyphs out left to right with gaps, inside the frame."""
+    n = len(glyphs)
+    max_h = min(0.55 * height, (0.85 * width) / max(1e-6, sum(0.85 for _ in glyphs) + 0.35 * n))
+    digit_h = rng.uniform(min(45.0, max_h), max_h)
+    sized, total = [], 0.0
+    for g in glyphs:
+        h = digit_h * rng.uniform(0.9, 1.1)
+        w = max(2, round(g.shape[1] * h / g.shape[0]))
+        w = min(w, int(0.95 * h))  # fonts like 4 or 0 can be wide: keep digits taller than wide
+        alpha = cv2.resize(g, (w, round(h)), interpolation=cv2.INTER_AREA)
+        gap = digit_h * rng.uniform(0.2, 0.45)
+        sized.append((alpha, gap))
+        total += w + gap
+    x = rng.uniform(0.05 * width, max(0.05 * width + 1, width * 0.95 - total))
+    y_mid = rng.uniform(0.3 * height, 0.7 * height)
+    placed = []
+    for alpha, gap in sized:
+        y = int(
+            np.clip(
+                y_mid - alpha.shape[0] / 2 + rng.normal(0, 0.04 * digit_h),
+                2,
+                height - alpha.shape[0] - 2,
+            )
+        )
+        xi = int(min(x, width - alpha.shape[1] - 2))
+        placed.append((alpha, xi, y))
+        x += alpha.shape[1] + gap
+    return placed
+
+
+def make_frame(
+    text: str,
+    rng: np.random.Generator,
+    options: SceneOptions = SceneOptions(),
+    mnist: MnistDigits | None = None,
+) -> tuple[np.ndarray, str]:
+    """Return (BGR uint8 frame showing `text` like a camera would, the text it shows).
+
+    Each digit is drawn in a random style: an MNIST test digit (when `mnist` is given), a Hershey
+    font glyph, or a pen-stroke skeleton. "" gives a page with no digit (but maybe specks).
+    """
+    width, height = options.size
+    styles = [s for s in options.styles if s != "mnist" or mnist is not None]
+    page = _paper(rng, width, height)
+    ink_color = rng.choice(
+        [[0.12, 0.1, 0.1], [0.45, 0.2, 0.12], [0.1, 0.1, 0.35], [0.25, 0.25, 0.25]]
+    ) * rng.uniform(0.6, 1.2)
+    alpha_page = np.zeros((height, width), np.float32)
+    glyphs = []
+    for ch in text:
+        style = styles[rng.integers(len(styles))]
+        if style == "mnist":
+            glyphs.append(mnist.glyph(ch, rng))
+        elif style == "font":
+            glyphs.append(font_glyph(ch, rng))
+        else:
+            glyphs.append(stroke_glyph(ch, rng))
+    for alpha, x, y in _place_row(glyphs, rng, width, height) if glyphs else []:
+        h, w = alpha.shape
+        region = alpha_page[y : y + h, x : x + w]
+        np.maximum(region, alpha[: region.shape[0], : region.shape[1]], out=region)
+    for _ in range(rng.integers(0, 6)):  # dust and pen specks: never a digit
+        cx, cy = int(rng.integers(0, width)), int(rng.integers(0, height))
+        cv2.circle(alpha_page, (cx, cy), int(rng.integers(1, 3)), float(rng.uniform(0.3, 0.9)), -1)
+    alpha_page *= rng.uniform(0.75, 1.0)
+    img = page * (1 - alpha_page[..., None]) + ink_color[None, None, :] * alpha_page[..., None]
+    if rng.random() < 0.15:  # the table beyond the page edge
+        edge = int(rng.integers(10, 60))
+        side = rng.integers(4)
+        dark = rng.uniform(0.05, 0.3)
+        if side == 0:
+            img[:, :edge] = dark
+        elif side == 1:
+            img[:, -edge:] = dark
+        elif side == 2:
+            img[:edge] = dark
+        else:
+            img[-edge:] = dark
+    src = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    dst = (src + rng.uniform(-0.05, 0.05, (4, 2)) * [width, height]).astype(np.float32)
+    img = cv2.warpPerspective(
+        img, cv2.getPerspectiveTransform(src, dst), (width, height), borderMode=cv2.BORDER_REPLICATE
+    )
+    sigma = rng.uniform(0.0, 1.6)
+    if sigma > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), sigma)
+    img = img * 255.0 + rng.normal(0, rng.uniform(1.0, 7.0), img.shape)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < options.invert_fraction:
+        img = 255 - img
+    ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 92))])
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), text
+
+
+def random_text(rng: np.random.Generator, options: SceneOptions = SceneOptions()) -> str:
+    """Return a random number of 1..max_digits digits, or "" for a no-digit frame."""
+    if rng.random() < options.no_digit_fraction:
+        return ""
+    n = int(rng.integers(1, options.max_digits + 1))
+    return "".join(str(d) for d in rng.integers(0, 10, n))
+
+
+def generate(
+    out: str | os.PathLike,
+    count: int,
+    seed: int = 0,
+    options: SceneOptions = SceneOptions(),
+    mnist_dir: str | os.PathLike | None = None,
+) -> dict[str, str]:
+    """Write `count` frames as JPEG files plus labels.json into `out`; return {file name: text}."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    mnist = MnistDigits(mnist_dir) if mnist_dir else None
+    rng = np.random.default_rng(seed)
+    labels = {}
+    for i in range(count):
+        frame, text = make_frame(random_text(rng, options), rng, options, mnist)
+        name = f"frame_{i:04d}.jpg"
+        ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        atomic_write_bytes(folder / name, data.tobytes())
+        labels[name] = text
+    atomic_write_json(folder / LABELS_NAME, labels)
+    return labels
+
+
+def write_video(
+    frames_dir: str | os.PathLike, video: str | os.PathLike, fps: float = 10.0, hold: int = 1
+) -> int:
+    """Write the frames of `frames_dir` (in labels.json order) to an MJPG .avi or mp4v .mp4; return frames."""
+    folder = Path(frames_dir)
+    labels = json.loads((folder / LABELS_NAME).read_text())
+    video = Path(video)
+    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if video.suffix.lower() == ".mp4" else "MJPG"))
+    written = 0
+    with atomic_path(video) as tmp:
+        writer = None
+        for name in labels:
+            frame = cv2.imread(str(folder / name))
+            if writer is None:
+                writer = cv2.VideoWriter(str(tmp), fourcc, fps, (frame.shape[1], frame.shape[0]))
+                if not writer.isOpened():
+                    raise UserError(f"OpenCV cannot write video {video}; use a .avi or .mp4 name")
+            for _ in range(hold):
+                writer.write(frame)
+                written += 1
+        if writer is not None:
+            writer.release()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m edge_app.synthetic",
+        description="Write camera-like frames of numbers (and a video) with their expected readings.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--out", required=True, help="folder for frame_NNNN.jpg and labels.json")
+    parser.add_argument("--count", type=int, default=300, help="number of frames")
+    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--video", default=None, help="also write the frames as a video (.avi or .mp4)"
+    )
+    parser.add_argument("--hold", type=int, default=1, help="video frames per generated frame")
+    parser.add_argument("--no-digit-fraction", type=float, default=SceneOptions.no_digit_fraction)
+    parser.add_argument(
+        "--styles", default=",".join(STYLES), help="comma list of digit styles: mnist,font,stroke"
+    )
+    parser.add_argument(
+        "--mnist-dir",
+        default=os.environ.get("MNIST_DIR"),
+        help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: fonts and strokes)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        styles = tuple(s for s in args.styles.split(",") if s)
+        if not styles or any(s not in STYLES for s in styles):
+            raise UserError(
+                f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
+            )
+        if args.count < 1 or args.hold < 1:
+            raise UserError("--count and --hold must be at least 1")
+        if not 0.0 <= args.no_digit_fraction <= 1.0:
+            raise UserError("--no-digit-fraction must be between 0 and 1")
+        options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
+        labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
+        print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
+        if args.video:
+            n = write_video(args.out, args.video, hold=args.hold)
+            print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
