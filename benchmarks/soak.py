@@ -1,0 +1,234 @@
+"""Soak test: many frames of a looping camera-like video through the reader; latency, fps and RSS over time.
+
+    python benchmarks/soak.py [--frames 50000] [--model artifacts/model_int8.tflite] [--json FILE]
+
+A reader left running for days must not leak memory or slow down: this reports p50/p99 latency and
+frames/s per window of frames, and RSS after warm-up and at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+# Run as `python benchmarks/soak.py`, Python puts benchmarks/ (not the repo root) on sys.path;
+# the repo root is needed to import edge_app (the deployed code) and the benchmarks package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
+from edge_app.artifacts import atomic_write_json  # noqa: E402
+from edge_app.errors import UserError  # noqa: E402
+
+DEFAULT_FRAMES = 50_000
+WINDOW_FRAMES = 5_000
+MIN_WINDOWS = 10  # short runs are cut into this many windows instead
+VIDEO_FRAMES = 40  # distinct frames in the looping video
+VIDEO_TIMEOUT_S = 600
+WARMUP_FRAMES = 100  # untimed: the classifier builds one interpreter per batch size it meets
+MAX_RSS_GROWTH_MB = 20.0
+NS_PER_MS = 1_000_000
+NS_PER_S = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """Latency and speed over one window of consecutive frames."""
+
+    frames: int
+    p50_ms: float
+    p99_ms: float
+    fps: float  # frames / wall time of the window, video decoding included
+
+
+@dataclass(frozen=True)
+class SoakResult:
+    frames: int
+    model: str
+    rss_start_mb: float  # after loading the model and the warm-up frames
+    rss_end_mb: float
+    rss_peak_mb: float
+    windows: list[Window]
+
+    @property
+    def rss_growth_mb(self) -> float:
+        return self.rss_end_mb - self.rss_start_mb
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["rss_growth_mb"] = round(self.rss_growth_mb, 1)
+        return data
+
+
+def looping_frames(video: Path) -> Iterator[np.ndarray]:
+    """Yield the video's frames forever, through edge_app.sources when it exists (as the app reads)."""
+    try:
+        from edge_app.sources import open_source
+    except ImportError:
+        open_source = None
+    if open_source is not None:
+        for frame in open_source(str(video), loop=True):
+            yield frame.image
+        return
+    while True:
+        capture = cv2.VideoCapture(str(video))
+        ok, image = capture.read()
+        if not ok:
+            raise UserError(f"cannot decode the soak video {video}")
+        while ok:
+            yield image
+            ok, image = capture.read()
+        capture.release()
+
+
+def window_size(frames: int) -> int:
+    """Return WINDOW_FRAMES, or less so that short runs still have MIN_WINDOWS windows."""
+    return max(1, min(WINDOW_FRAMES, frames // MIN_WINDOWS))
+
+
+def make_video(path: Path, count: int) -> Path:
+    """Write the looping video in a child process, so drawing frames adds nothing to the RSS measured."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "frames.py"),
+            "--video",
+            str(path),
+            "--count",
+            str(count),
+            "--seed",
+            "7",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=VIDEO_TIMEOUT_S,
+    )
+    if result.returncode != 0 or not path.exists():
+        raise RuntimeError(f"could not write the soak video: {result.stderr.strip()[-500:]}")
+    return path
+
+
+def soak(
+    model: Path,
+    frames: int,
+    threads: int = 1,
+    window: int | None = None,
+    video_frames: int = VIDEO_FRAMES,
+) -> SoakResult:
+    """Run `frames` frames through the reader and return the per-window statistics and RSS."""
+    from edge_app.reader import read_digits
+    from edge_app.runtime import Classifier
+
+    classifier = Classifier(model, num_threads=threads)
+    window = window or window_size(frames)
+    with tempfile.TemporaryDirectory(prefix="mnist-edge-soak-") as tmp:
+        video = make_video(Path(tmp) / "soak.avi", video_frames)
+        source = looping_frames(video)
+        for _ in range(WARMUP_FRAMES):
+            read_digits(next(source), classifier)
+        rss_start = rss_mb()
+        windows, samples = [], np.empty(window, np.int64)
+        done, count, window_start = 0, 0, time.perf_counter_ns()
+        while done < frames:
+            frame = next(source)
+            start = time.perf_counter_ns()
+            read_digits(frame, classifier)
+            samples[count] = time.perf_counter_ns() - start
+            count, done = count + 1, done + 1
+            if count == window or done == frames:
+                elapsed = time.perf_counter_ns() - window_start
+                ms = samples[:count] / NS_PER_MS
+                p50, p99 = np.percentile(ms, [50, 99])
+                windows.append(
+                    Window(
+                        count,
+                        round(float(p50), 3),
+                        round(float(p99), 3),
+                        round(count * NS_PER_S / elapsed, 1),
+                    )
+                )
+                count, window_start = 0, time.perf_counter_ns()
+        source.close()
+    return SoakResult(
+        frames,
+        str(model),
+        round(rss_start, 1),
+        round(rss_mb(), 1),
+        round(peak_rss_mb(), 1),
+        windows,
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/soak.py",
+        description="Frames of a looping camera-like video through the digit reader: latency and "
+        "frames/s per window, RSS after warm-up and at the end.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--frames", type=_positive_int, default=DEFAULT_FRAMES, help="timed frames")
+    parser.add_argument("--model", type=Path, default=Path("artifacts/model_int8.tflite"))
+    parser.add_argument("--threads", type=_positive_int, default=1)
+    parser.add_argument(
+        "--window",
+        type=_positive_int,
+        default=None,
+        help=f"frames per window (default {WINDOW_FRAMES}, fewer for short runs)",
+    )
+    parser.add_argument(
+        "--video-frames",
+        type=_positive_int,
+        default=VIDEO_FRAMES,
+        help="distinct frames in the looping video",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the result here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if not args.model.is_file():
+            raise UserError(
+                f"no model {args.model}; make it with `python -m train && python -m convert`"
+            )
+        result = soak(args.model, args.frames, args.threads, args.window, args.video_frames)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    print(f"{'frames':>8} {'p50 ms':>8} {'p99 ms':>8} {'frames/s':>9}")
+    done = 0
+    for w in result.windows:
+        done += w.frames
+        print(f"{done:>8} {w.p50_ms:>8.2f} {w.p99_ms:>8.2f} {w.fps:>9.0f}")
+    first, last = result.windows[0], result.windows[-1]
+    print(
+        f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
+        f"{result.rss_end_mb:.1f} MB ({result.rss_growth_mb:+.1f} MB, bound {MAX_RSS_GROWTH_MB:.0f}), "
+        f"p99 first/last window {first.p99_ms:.2f}/{last.p99_ms:.2f} ms"
+    )
+    if args.json:
+        atomic_write_json(args.json, result.to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
