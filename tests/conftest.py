@@ -43,3 +43,54 @@ def run_module(
         text=True,
         timeout=timeout,
     )
+
+
+# Training images for the tiny model: a few thousand keeps the fixture well under a minute.
+TINY_TRAIN_IMAGES = 3000
+
+
+@pytest.fixture(scope="session")
+def tiny_artifacts(tmp_path_factory, mnist) -> Path:
+    """A complete, real artifact folder made once per session (owned by the convert helper).
+
+    build_mlp() trained for 1 epoch on 3,000 training images, then `convert` run on it: model.keras,
+    train_metrics.json, the four model_*.tflite variants, convert_report.json/.md,
+    confusion_int8.png and manifest.json. The gate is relaxed (a 1-epoch model is not what it
+    guards); everything else is the real pipeline. Read it, never write into it.
+    """
+    import json
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from convert.gate import GateOptions
+    from convert.pipeline import ConvertOptions, run
+    from train.data import to_float
+    from train.model import build_mlp
+
+    folder = tmp_path_factory.mktemp("tiny_artifacts")
+    keras.utils.set_random_seed(0)
+    model = build_mlp()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = to_float(mnist.x_train[:TINY_TRAIN_IMAGES]), mnist.y_train[:TINY_TRAIN_IMAGES]
+    model.fit(x, y, epochs=1, batch_size=64, verbose=0)
+    model.save(folder / "model.keras")
+    test_accuracy = float(
+        (
+            model.predict(to_float(mnist.x_test), batch_size=1000, verbose=0).argmax(1)
+            == mnist.y_test
+        ).mean()
+    )
+    (folder / "train_metrics.json").write_text(
+        json.dumps({"recipe": "tiny", "seed": 0, "epochs_run": 1, "test_accuracy": test_accuracy})
+    )
+    lax = GateOptions(
+        max_drop_pp=100.0, min_agreement=0.0, float32_min_agreement=0.0, opencv_min_agreement=0.0
+    )
+    result = run(
+        ConvertOptions(model=folder / "model.keras", out=folder, gate=lax),
+        data=mnist,
+        log=lambda line: None,
+    )
+    assert result.gate.passed, result.gate.reasons
+    return folder
