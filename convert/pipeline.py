@@ -86,6 +86,8 @@ def validate_options(options: ConvertOptions) -> None:
         raise UserError(f"--variants lists a variant twice: {','.join(options.variants)}")
     if options.c_array and "int8" not in options.variants:
         raise UserError("--c-array exports the int8 model; add int8 to --variants")
+    if options.onnx and "float32" not in options.variants:
+        raise UserError("--onnx exports the float32 model; add float32 to --variants")
     if options.gate.max_drop_pp < 0:
         raise UserError(
             f"--max-drop must be >= 0 percentage points, got {options.gate.max_drop_pp}"
@@ -194,7 +196,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
             extras["c_array"], files = _write_c_array(staging, evals["int8"].path, log)
             extra_files += files
         if options.onnx:
-            extras["onnx"], files = _onnx(staging, evals, data, float_labels, log)
+            extras["onnx"], files = _onnx(staging, evals, data, float_labels, calibration, log)
             extra_files += files
         # A model inside --out is named relative to it, so the folder can be moved or published.
         in_out = options.model.resolve().parent == out.resolve()
@@ -263,7 +265,7 @@ def _write_c_array(staging: Path, int8_path: Path, log: Log) -> tuple[dict, list
     return info, [staging / C_SOURCE, staging / C_HEADER]
 
 
-def _onnx(staging: Path, evals, data, float_labels, log: Log) -> tuple[dict, list[Path]]:
+def _onnx(staging: Path, evals, data, float_labels, calibration, log: Log) -> tuple[dict, list]:
     from convert import onnx_export
 
-    return onnx_export.export_and_evaluate(staging, evals, data, float_labels, log)
+    return onnx_export.export_and_evaluate(staging, evals, data, float_labels, calibration, log)

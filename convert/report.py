@@ -108,10 +108,13 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             f"{spec['dtype']}{quant} | {cv_text} |"
         )
     for name, v in report.get("onnx", {}).get("models", {}).items():
+        ratio = f"{100 * v['size_bytes'] / float32_size:.0f}%" if float32_size else "-"
         lines.append(
-            f"| {name} (ONNX Runtime) | `{v['path']}` | {_mb(v['size_bytes'])} | - | "
+            f"| {name} (ONNX Runtime) | `{v['path']}` | {_mb(v['size_bytes'])} | {ratio} | "
             f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | float32 | - |"
         )
+    if report.get("onnx", {}).get("status") == "skipped":
+        lines += ["", report["onnx"]["note"]]
     gate = report["gate"]
     lines += [
         "",
