@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from convert.evaluate import ClassStats, VariantEval
+from convert.gate import OPENCV_MIN_AGREEMENT as OPENCV_TRUSTED_AGREEMENT
 from convert.gate import GateResult
 from convert.variants import VARIANT_NOTES
 
@@ -101,7 +102,13 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         spec = v["input"]
         quant = f" (scale {spec['scale']:.6g}, zp {spec['zero_point']})" if spec["scale"] else ""
         cv = v["opencv_dnn"]
-        cv_text = f"agrees {cv['agreement_with_litert']:.4f}" if cv["loaded"] else "cannot load"
+        if not cv["loaded"]:
+            cv_text = "cannot load"
+        elif cv["agreement_with_litert"] < OPENCV_TRUSTED_AGREEMENT:
+            # OpenCV loads some quantized files but computes them wrongly, without an error.
+            cv_text = f"loads, wrong answers (agrees {cv['agreement_with_litert']:.4f})"
+        else:
+            cv_text = f"agrees {cv['agreement_with_litert']:.4f}"
         lines.append(
             f"| {name} | `{v['path']}` | {_mb(v['size_bytes'])} | {ratio} | "
             f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | "
