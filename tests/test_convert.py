@@ -43,14 +43,28 @@ def test_every_variant_is_static_without_shape_op(tiny_artifacts, variant):
     assert list(Classifier(path).input_spec.shape) == [1, 28, 28]
 
 
-def test_shape_check_catches_a_dynamic_batch_graph(tmp_path):
-    """Control for the test above: the Keras model converted as is (Flatten, batch None) has SHAPE."""
-    from convert.variants import convert_variant
-    from train.model import build_mlp
+def test_static_export_changes_no_answer_and_the_shape_check_can_fail(
+    tiny_artifacts, mnist, tmp_path
+):
+    """The Keras graph converted as is (Flatten on a dynamic batch) has SHAPE, which the test above
+    would catch; the static int8 file gives exactly its answers."""
+    import keras
 
-    path = tmp_path / "dynamic_batch.tflite"
-    path.write_bytes(convert_variant(build_mlp(), "float32"))
+    from convert.pipeline import CALIBRATION_PER_CLASS, CALIBRATION_SEED
+    from convert.variants import convert_variant, representative_images
+
+    model = keras.models.load_model(tiny_artifacts / "model.keras", safe_mode=True)
+    calibration = representative_images(
+        mnist.x_train, mnist.y_train, CALIBRATION_PER_CLASS, CALIBRATION_SEED
+    )
+    path = tmp_path / "dynamic_batch_int8.tflite"
+    path.write_bytes(convert_variant(model, "int8", calibration))
     assert "SHAPE" in ops_of(path)
+    images = mnist.x_test[:1000]
+    np.testing.assert_array_equal(
+        Classifier(path).predict(images),
+        Classifier(tiny_artifacts / "model_int8.tflite").predict(images),
+    )
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
