@@ -24,6 +24,7 @@ from pathlib import Path
 # the repo root is needed to import edge_app (the deployed code) and the benchmarks package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import report  # noqa: E402
@@ -35,6 +36,7 @@ from benchmarks.runners import (  # noqa: E402
     ALL_RUNTIMES,
     KERAS,
     ONNXRUNTIME,
+    OPENCV,
     TFLITE_RUNTIMES,
     Runner,
     Unavailable,
@@ -143,7 +145,7 @@ def find_models(folder: Path) -> list[Model]:
 def _accuracies_in(obj, found: dict[str, float]) -> None:
     """Collect {file name: accuracy} from any object in a report that names a file and its accuracy."""
     if isinstance(obj, dict):
-        name, accuracy = obj.get("file"), obj.get("accuracy")
+        name, accuracy = obj.get("file", obj.get("path")), obj.get("accuracy")
         if isinstance(name, str) and isinstance(accuracy, int | float):
             found.setdefault(Path(name).name, float(accuracy))
         for value in obj.values():
@@ -193,7 +195,9 @@ class Bench:
             return None
         key = f"{model.path.name} on {runtime}"
         if self.test_set is None:
-            return self.accuracies.get(model.path.name)
+            # The reports' accuracies come from the runtime family convert evaluated the file with
+            # (TFLite interpreters, ONNX Runtime); OpenCV's own is only known when measured.
+            return None if runtime == OPENCV else self.accuracies.get(model.path.name)
         if key not in self.accuracies:
             images, labels = self.test_set
             predicted = np.argmax(runner.predict(images), axis=1)
@@ -334,6 +338,8 @@ def run(
             bench.notes.append(reason)
         else:
             usable.append(runtime)
+    # OpenCV rows set OpenCV's process-wide thread count; the end-to-end rows need it back as it was.
+    opencv_threads = cv2.getNumThreads()
     with tempfile.TemporaryDirectory(prefix="mnist-edge-floor-") as tmp:
         floors = write_floor_models(Path(tmp))
         for runtime in usable:
@@ -355,6 +361,7 @@ def run(
                 bench.keras(Model(KERAS, keras_model))
             else:
                 bench.notes.append(f"keras baselines skipped: no {KERAS_FILE} in {folder}/")
+    cv2.setNumThreads(opencv_threads)
     tflite = [r for r in usable if r in TFLITE_RUNTIMES]
     end_to_end, source = measure_end_to_end(models, tflite, threads, settings, bench.notes)
     return Benchmark(bench.results, end_to_end, bench.notes, source)

@@ -39,6 +39,11 @@ def machine_info() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
+    try:
+        # Other work on the machine shows in every number; record how busy it was at the start.
+        load = round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        load = None
     return {
         "cpu": cpu_model(),
         "cores": os.cpu_count() or 1,
@@ -46,9 +51,13 @@ def machine_info() -> dict:
         "os": platform.platform(),
         "python": platform.python_version(),
         "packages": versions,
+        "load_average_1min": load,
     }
 
 
 def describe(info: dict) -> str:
     """Return a one-line description of the machine for tables and the README."""
-    return f"{info['cpu']}, {info['cores']} cores ({info['arch']}), {info['os']}, Python {info['python']}"
+    text = f"{info['cpu']}, {info['cores']} cores ({info['arch']}), {info['os']}, Python {info['python']}"
+    if info.get("load_average_1min") is not None:
+        text += f", load average {info['load_average_1min']:.1f} at start"
+    return text

@@ -28,6 +28,9 @@ OTHER_RUNTIMES = (ONNXRUNTIME, OPENCV, KERAS)
 ALL_RUNTIMES = (*TFLITE_RUNTIMES, *OTHER_RUNTIMES)
 # Accuracy runs the test set in chunks so runtimes without dynamic batches still finish quickly.
 EVAL_CHUNK = 256
+OPENCV_CHECK_IMAGES = 256
+# Below this top-1 agreement with LiteRT, OpenCV is computing something else, not rounding differently.
+MIN_OPENCV_AGREEMENT = 0.98
 
 
 class Unavailable(Exception):
@@ -188,16 +191,39 @@ class OnnxRunner(Runner):
         ).reshape(len(images), -1)
 
 
+def opencv_agreement(path: Path) -> float:
+    """Return the top-1 agreement of OpenCV DNN with edge_app's Classifier on random images."""
+    images = np.random.default_rng(0).integers(0, 256, (OPENCV_CHECK_IMAGES, 28, 28), np.uint8)
+    runner = OpenCVRunner(path, 1, images[0], images, checked=True)
+    runner.batch()
+    ours = np.argmax(runner.predict(images), axis=1)
+    reference = np.argmax(Classifier(path).predict(images), axis=1)
+    return float(np.mean(ours == reference))
+
+
 @functools.cache
-def _opencv_crash(path: Path) -> str | None:
-    """Load `path` with OpenCV in a child process first: its TFLite importer can crash (SIGSEGV) on
-    graphs it does not expect, and that must cost one row, not the whole benchmark."""
-    code = "import sys, cv2; cv2.dnn.readNetFromTFLite(sys.argv[1])"
+def _opencv_problem(path: Path) -> str | None:
+    """Run `path` through OpenCV in a child process first and compare its answers with LiteRT's.
+
+    OpenCV's TFLite importer can crash (SIGSEGV) or silently compute garbage on graphs it does not
+    expect (dynamic-range weights: about 10% on MNIST); either must cost one row, not the run.
+    """
+    root = str(Path(__file__).resolve().parent.parent)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]); "
+        "from benchmarks.runners import opencv_agreement; print(opencv_agreement(sys.argv[1]))"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(path)], capture_output=True, timeout=120
+        [sys.executable, "-c", code, str(path), root], capture_output=True, text=True, timeout=300
     )
     if result.returncode < 0:
-        return f"OpenCV crashed loading it (signal {-result.returncode})"
+        return f"OpenCV crashed running it (signal {-result.returncode})"
+    try:
+        agreement = float(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None  # it did not load: the in-process attempt reports OpenCV's own reason
+    if agreement < MIN_OPENCV_AGREEMENT:
+        return f"OpenCV runs it but gives LiteRT's top-1 on only {agreement:.0%} of images (wrong answers)"
     return None
 
 
@@ -206,7 +232,9 @@ class OpenCVRunner(Runner):
 
     runtime = OPENCV
 
-    def __init__(self, path: Path, threads: int, image: np.ndarray, batch: np.ndarray):
+    def __init__(
+        self, path: Path, threads: int, image: np.ndarray, batch: np.ndarray, checked: bool = False
+    ):
         try:
             import cv2
         except ImportError as e:
@@ -215,9 +243,9 @@ class OpenCVRunner(Runner):
             raise Unavailable(
                 f"OpenCV {cv2.__version__} has no TFLite importer (needs 4.9 or later)"
             )
-        crash = _opencv_crash(path)
-        if crash:
-            raise Unavailable(crash)
+        problem = None if checked else _opencv_problem(Path(path))
+        if problem:
+            raise Unavailable(problem)
         # OpenCV's thread count is process-wide; the benchmark sets it before every OpenCV row.
         cv2.setNumThreads(threads)
         self._x = self._blob(image[None])
@@ -303,19 +331,26 @@ class KerasRunner(Runner):
 
 
 def open_runner(
-    runtime: str, path: Path, threads: int, image: np.ndarray, batch: np.ndarray, raw: bool = False
+    runtime: str,
+    path: Path,
+    threads: int,
+    image: np.ndarray,
+    batch: np.ndarray,
+    raw: bool = False,
+    checked: bool = False,
 ) -> Runner:
     """Return a runner for `runtime` on the model at `path`, or raise Unavailable with a reason.
 
     `image` is one (28, 28) uint8 image, `batch` (N, 28, 28); `raw` marks a model that is not a
-    digit classifier (the floor), which TFLite then runs without edge_app's Classifier.
+    digit classifier (the floor), which TFLite then runs without edge_app's Classifier; `checked`
+    skips OpenCV's child-process check (already done, or being done).
     """
     if runtime in TFLITE_RUNTIMES:
         return TFLiteRunner(path, runtime, threads, image, batch, raw)
     if runtime == ONNXRUNTIME:
         return OnnxRunner(path, threads, image, batch)
     if runtime == OPENCV:
-        return OpenCVRunner(path, threads, image, batch)
+        return OpenCVRunner(path, threads, image, batch, checked or raw)
     if runtime == KERAS:
         return KerasRunner(path, image, batch)
     raise ValueError(f"unknown runtime {runtime!r}")
