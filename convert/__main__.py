@@ -11,6 +11,7 @@ from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
 from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions
 from convert.variants import VARIANTS
 from edge_app.errors import UserError
+from edge_app.runtime import RUNTIME_CHOICES
 
 EXIT_GATE_FAILED = 1
 
@@ -90,9 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--variants",
         type=_variant_list,
-        default=VARIANTS,
+        default=",".join(VARIANTS),
         metavar="LIST",
-        help=f"comma-separated variants to build, from {','.join(VARIANTS)}",
+        help="comma-separated variants to build",
     )
     parser.add_argument(
         "--c-array",
@@ -102,7 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--onnx",
         action="store_true",
-        help="also write and evaluate model_float32.onnx (needs the `onnx` extra)",
+        help="also write and evaluate model_float32.onnx and model_int8.onnx (`onnx` extra)",
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=RUNTIME_CHOICES,
+        default="auto",
+        help="TFLite runtime to evaluate with (auto: LiteRT, else tflite-runtime, else tf.lite)",
     )
     parser.add_argument(
         "--data-dir",
@@ -125,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
             c_array=args.c_array,
             onnx=args.onnx,
             data_dir=args.data_dir,
+            runtime=args.runtime,
         )
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from convert.pipeline import run
