@@ -28,6 +28,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import report  # noqa: E402
+from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.floor import write_floor_models  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
 from benchmarks.memory import probe_peak_rss_mb  # noqa: E402
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python benchmarks/latency.py",
         description="Latency (one image), throughput (batches), peak memory and accuracy of every "
         "model variant on every installed runtime, with floors, Keras baselines and end-to-end frames.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--artifacts",
@@ -384,14 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads",
         type=_positive_ints,
-        default=tuple(dict.fromkeys((1, cores))),
-        help="comma-separated thread counts",
+        default=None,
+        help=f"comma-separated thread counts (default: 1,{cores}, the core count; 1 with --quick)",
     )
     parser.add_argument(
         "--runtimes",
         type=_runtime_list,
-        default=ALL_RUNTIMES,
-        help=f"comma-separated subset of {','.join(ALL_RUNTIMES)}; missing ones are skipped with a note",
+        default=",".join(ALL_RUNTIMES),
+        help="comma-separated runtimes; those not installed are skipped with a note",
     )
     parser.add_argument(
         "--accuracy",
@@ -433,15 +434,16 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(
                 f"no artifacts folder {args.artifacts}/; make it with `{MAKE_ARTIFACTS}`"
             )
+        threads = args.threads or (
+            (1,) if args.quick else tuple(dict.fromkeys((1, os.cpu_count() or 1)))
+        )
         test_set = None
         if args.accuracy:
             from train.data import load_mnist
 
             mnist = load_mnist(args.data_dir)
             test_set = (mnist.x_test, mnist.y_test)
-        bench = run(
-            args.artifacts, args.runtimes, args.threads, QUICK if args.quick else FULL, test_set
-        )
+        bench = run(args.artifacts, args.runtimes, threads, QUICK if args.quick else FULL, test_set)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code

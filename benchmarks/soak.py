@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
 from edge_app.artifacts import atomic_write_json  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
@@ -182,11 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python benchmarks/soak.py",
         description="Frames of a looping camera-like video through the digit reader: latency and "
         "frames/s per window, RSS after warm-up and at the end.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--frames", type=_positive_int, default=DEFAULT_FRAMES, help="timed frames")
-    parser.add_argument("--model", type=Path, default=Path("artifacts/model_int8.tflite"))
-    parser.add_argument("--threads", type=_positive_int, default=1)
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=Path("artifacts/model_int8.tflite"),
+        help="the .tflite to read with",
+    )
+    parser.add_argument("--threads", type=_positive_int, default=1, help="interpreter threads")
     parser.add_argument(
         "--window",
         type=_positive_int,
