@@ -147,15 +147,16 @@ def plot(path: Path, results: list[Result]) -> None:
     left.invert_yaxis()
     left.set_xscale("log")
     left.set_xlabel("p50 latency per call (us, log scale)")
-    sized = {
-        (r.model, r.runtime): r
-        for r in results
-        if r.accuracy is not None and r.size_bytes and r.variant != KERAS_BATCH
-    }
-    for r in sized.values():
-        right.scatter(r.size_bytes / 1024, r.accuracy * 100)
+    # One point per model file (its first row's runtime), so labels do not pile up.
+    per_file: dict[str, Result] = {}
+    for r in results:
+        if r.accuracy is not None and r.size_bytes and r.variant != KERAS_BATCH:
+            per_file.setdefault(r.model, r)
+    for i, r in enumerate(per_file.values()):
+        point = (r.size_bytes / 1024, r.accuracy * 100)
+        right.scatter(*point)
         right.annotate(
-            f"{r.variant} ({r.runtime})", (r.size_bytes / 1024, r.accuracy * 100), fontsize=7
+            r.model, point, fontsize=7, xytext=(4, 4 + 9 * (i % 3)), textcoords="offset points"
         )
     right.set_xlabel("model size (KB)")
     right.set_ylabel("test accuracy (%)")

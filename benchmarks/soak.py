@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -123,8 +123,12 @@ def soak(
     threads: int = 1,
     window: int | None = None,
     video_frames: int = VIDEO_FRAMES,
+    on_window: Callable[[int, Window], None] | None = None,
 ) -> SoakResult:
-    """Run `frames` frames through the reader and return the per-window statistics and RSS."""
+    """Run `frames` frames through the reader and return the per-window statistics and RSS.
+
+    `on_window(frames done, window)` is called as each window completes (progress on long runs).
+    """
     from edge_app.reader import read_digits
     from edge_app.runtime import Classifier
 
@@ -148,14 +152,12 @@ def soak(
                 elapsed = time.perf_counter_ns() - window_start
                 ms = samples[:count] / NS_PER_MS
                 p50, p99 = np.percentile(ms, [50, 99])
+                fps = count * NS_PER_S / elapsed
                 windows.append(
-                    Window(
-                        count,
-                        round(float(p50), 3),
-                        round(float(p99), 3),
-                        round(count * NS_PER_S / elapsed, 1),
-                    )
+                    Window(count, round(float(p50), 3), round(float(p99), 3), round(fps, 1))
                 )
+                if on_window is not None:
+                    on_window(done, windows[-1])
                 count, window_start = 0, time.perf_counter_ns()
         source.close()
     return SoakResult(
@@ -209,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_window(done: int, w: Window) -> None:
+    print(f"{done:>8} {w.p50_ms:>8.2f} {w.p99_ms:>8.2f} {w.fps:>9.0f}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -216,15 +222,13 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(
                 f"no model {args.model}; make it with `python -m train && python -m convert`"
             )
-        result = soak(args.model, args.frames, args.threads, args.window, args.video_frames)
+        print(f"{'frames':>8} {'p50 ms':>8} {'p99 ms':>8} {'frames/s':>9}", flush=True)
+        result = soak(
+            args.model, args.frames, args.threads, args.window, args.video_frames, _print_window
+        )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    print(f"{'frames':>8} {'p50 ms':>8} {'p99 ms':>8} {'frames/s':>9}")
-    done = 0
-    for w in result.windows:
-        done += w.frames
-        print(f"{done:>8} {w.p50_ms:>8.2f} {w.p99_ms:>8.2f} {w.fps:>9.0f}")
     first, last = result.windows[0], result.windows[-1]
     print(
         f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
