@@ -43,7 +43,7 @@ CALIBRATION_SEED = 0
 REJECTED_DIR = "rejected"
 C_SOURCE, C_HEADER, C_SYMBOL = "model_int8.cc", "model_int8.h", "g_model_int8"
 KERAS_BATCH = 1000
-ARTIFACT_MODE = 0o666
+ARTIFACT_MODE = 0o644
 
 Log = Callable[[str], None]
 
@@ -103,14 +103,8 @@ def _publish(src: Path, dest: Path) -> Path:
     with atomic_path(dest) as tmp:
         shutil.copyfile(src, tmp)
         # mkstemp makes 0600 files; artifacts are read by the app and web server as other users.
-        os.chmod(tmp, ARTIFACT_MODE & ~_umask())
+        os.chmod(tmp, ARTIFACT_MODE)
     return dest
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _versions() -> dict[str, str]:
@@ -237,6 +231,8 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         else:
             folder = out / REJECTED_DIR
         try:
+            # rejected/ only ever holds the latest rejected run: no stale files from older runs.
+            shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
             written = tuple(_publish(src, folder / src.name) for src in staged)
         except OSError as e:
             raise UserError(f"cannot write artifacts to {folder}: {e.strerror or e}") from e
