@@ -9,11 +9,15 @@ import numpy as np
 
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 
+# OpenCV's thread pool costs more than it saves on a 320x240 work image, and on a busy 2-core
+# machine (or a Pi also running the camera) its threads wait for cores: one thread is faster.
+cv2.setNumThreads(1)
+
 IMAGE_SIZE_PX = 28
 DIGIT_BOX_PX = 20  # MNIST fits each digit in 20x20 and centres it by mass in 28x28
 BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)
 BACKGROUND_SPAN_CELLS = 5  # max filter span: wider than the thickest marker stroke
-MIN_PAPER_LEVEL = 8.0  # grey level below which a frame is too dark to find paper in
+MIN_PAPER_LEVEL = 8  # grey level below which a frame is too dark to find paper in
 MIN_INK_THRESHOLD = 0.16  # faintest ink trusted to start a stroke (share darker than paper)
 LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of ink_threshold
 MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
@@ -102,10 +106,11 @@ def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     kernel = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
     cells = cv2.dilate(cells, kernel)
     cells = cv2.blur(cells, (3, 3))
-    paper = cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    work = cv2.GaussianBlur(work, (3, 3), 0).astype(np.float32)
-    ink = 1.0 - work / np.maximum(paper, MIN_PAPER_LEVEL)
-    return np.clip(ink, 0.0, 1.0, out=ink)
+    paper = cv2.max(cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR), MIN_PAPER_LEVEL)
+    work = cv2.GaussianBlur(work, (3, 3), 0)
+    # In uint8 with OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio.
+    ratio = cv2.divide(work, paper, scale=255.0)
+    return cv2.bitwise_not(ratio).astype(np.float32) * np.float32(1 / 255)
 
 
 def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
@@ -149,7 +154,10 @@ def find_digit_boxes(
     pieces of one digit are merged, and specks, lines, blobs and cut-off shapes are dropped.
     """
     weak = (ink > threshold * LOW_INK_FRACTION).view(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+    # 16-bit labels are about twice as fast; 8-connected components are at most a quarter of the
+    # pixels, so they fit unless the work image is huge.
+    ltype = cv2.CV_16U if weak.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)
     h_img, w_img = weak.shape
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     strong = np.bincount(labels[ink > threshold], minlength=n)[1:] > 0
