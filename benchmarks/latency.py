@@ -52,7 +52,6 @@ VARIANT_ORDER = ("float32", "float16", "dynamic", "int8")
 E2E_VARIANTS = ("float32", "int8")
 KERAS_FILE = "model.keras"
 MAKE_ARTIFACTS = "python -m train && python -m convert"
-DISTINCT_FRAMES = 40
 US_PER_MS = 1_000.0
 US_PER_S = 1_000_000.0
 
@@ -67,6 +66,7 @@ class Settings:
     batch: int  # images per batched call for throughput
     batch_repeats: int  # timed batched calls per row
     frames: int  # timed end-to-end frames per row
+    distinct_frames: int  # different camera-like frames, cycled (drawing them is slow)
     measure_rss: bool  # probe peak RSS in a fresh process per model and runtime
 
 
@@ -77,6 +77,7 @@ FULL = Settings(
     batch=256,
     batch_repeats=20,
     frames=600,
+    distinct_frames=40,
     measure_rss=True,
 )
 QUICK = Settings(
@@ -86,6 +87,7 @@ QUICK = Settings(
     batch=256,
     batch_repeats=2,
     frames=20,
+    distinct_frames=6,
     measure_rss=False,
 )
 
@@ -295,7 +297,7 @@ def measure_end_to_end(
     from benchmarks.frames import camera_frames
     from edge_app.runtime import Classifier
 
-    frames, source = camera_frames(DISTINCT_FRAMES)
+    frames, source = camera_frames(settings.distinct_frames)
     rows = []
     for runtime in runtimes:
         for model in models:
