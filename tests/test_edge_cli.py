@@ -1,0 +1,324 @@
+"""`python -m edge_app` end to end: the --headless JSON contract on a folder and a video, no TensorFlow,
+bad models and flags (one line, exit 2), golden images, and reading accuracy with a trained model.
+
+Reading-accuracy tests need a trained int8 model: $MNIST_EDGE_MODEL or artifacts/model_int8.tflite
+(made by `python -m train && python -m convert`); without one they skip. Everything else runs on a
+tiny random-weight model built here without TensorFlow.
+
+Regenerate the golden images (tests/data/golden_*.jpg and golden.json) with
+`python -c "from tests.test_edge_cli import make_golden; make_golden()"` and check their readings
+with a trained model before committing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_app import synthetic
+from edge_app.__main__ import main
+from edge_app.artifacts import sha256_file
+from tests.conftest import ROOT, run_module
+
+DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = {"golden_42.jpg": ("42", 11), "golden_2026.jpg": ("2026", 12), "golden_7.jpg": ("7", 13)}
+GOLDEN_BLANK = ("golden_blank.jpg", 14)
+GOLDEN_SIZE_PX = (400, 300)  # small files (a few KB) that still look like a webcam frame
+JSON_KEYS = ["frame", "source", "text", "digits", "latency_ms"]
+SMALL_SET = 24  # frames in the end-to-end set (the >= 300-frame run is edge_app.evaluate)
+MIN_SEGMENTED = 0.9  # share of frames where the reader finds exactly the digits drawn
+MIN_EXACT_MATCH = 0.85  # whole-number accuracy on the small set with a trained model
+
+
+def tflite_mlp(side: int = 28, classes: int = 10, seed: int = 0) -> bytes:
+    """Return a float32 .tflite: (N, side, side) -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX."""
+    schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
+    import flatbuffers
+
+    rng = np.random.default_rng(seed)
+    n_in = side * side
+    constants = [
+        np.array([-1, n_in], np.int32),
+        rng.normal(0, 0.05, (classes, n_in)).astype(np.float32),
+        np.zeros(classes, np.float32),
+    ]
+    buffers = [schema.BufferT()]
+    for array in constants:
+        buffer = schema.BufferT()
+        buffer.data = list(array.tobytes())
+        buffers.append(buffer)
+    f32, i32 = schema.TensorType.FLOAT32, schema.TensorType.INT32
+    specs = [
+        ([1, side, side], f32, 0),
+        ([2], i32, 1),
+        ([1, n_in], f32, 0),
+        ([classes, n_in], f32, 2),
+        ([classes], f32, 3),
+        ([1, classes], f32, 0),
+        ([1, classes], f32, 0),
+    ]
+    tensors = []
+    for i, (shape, dtype, buffer) in enumerate(specs):
+        t = schema.TensorT()
+        t.name, t.shape, t.type, t.buffer = f"t{i}", shape, dtype, buffer
+        tensors.append(t)
+    reshape, fc, softmax = (
+        schema.ReshapeOptionsT(),
+        schema.FullyConnectedOptionsT(),
+        schema.SoftmaxOptionsT(),
+    )
+    reshape.newShape, softmax.beta = [-1, n_in], 1.0
+    B, O = schema.BuiltinOperator, schema.BuiltinOptions
+    codes, ops = [], []
+    layers = [
+        (B.RESHAPE, [0, 1], [2], O.ReshapeOptions, reshape),
+        (B.FULLY_CONNECTED, [2, 3, 4], [5], O.FullyConnectedOptions, fc),
+        (B.SOFTMAX, [5], [6], O.SoftmaxOptions, softmax),
+    ]
+    for i, (code, ins, outs, kind, options) in enumerate(layers):
+        c = schema.OperatorCodeT()
+        c.builtinCode = c.deprecatedBuiltinCode = code
+        c.version = 1
+        codes.append(c)
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = i, ins, outs
+        op.builtinOptionsType, op.builtinOptions = kind, options
+        ops.append(op)
+    subgraph = schema.SubGraphT()
+    subgraph.tensors, subgraph.inputs, subgraph.outputs, subgraph.operators = tensors, [0], [6], ops
+    model = schema.ModelT()
+    model.version, model.operatorCodes, model.subgraphs, model.buffers = (
+        3,
+        codes,
+        [subgraph],
+        buffers,
+    )
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def trained_model() -> Path | None:
+    """The trained int8 model to check readings with, or None."""
+    env = os.environ.get("MNIST_EDGE_MODEL")
+    candidates = [Path(env)] if env else [ROOT / "artifacts" / "model_int8.tflite"]
+    return next((p for p in candidates if p.is_file()), None)
+
+
+needs_trained_model = pytest.mark.skipif(
+    trained_model() is None,
+    reason="needs a trained int8 model: set MNIST_EDGE_MODEL or run train and convert",
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "model_int8.tflite"
+    path.write_bytes(tflite_mlp())
+    return path
+
+
+@pytest.fixture(scope="module")
+def frames_dir(tmp_path_factory) -> Path:
+    """A small camera-like set (fonts and pen strokes; MNIST digits too when $MNIST_DIR is set)."""
+    folder = tmp_path_factory.mktemp("frames")
+    options = synthetic.SceneOptions(no_digit_fraction=0.2)
+    synthetic.generate(
+        folder, SMALL_SET, seed=11, options=options, mnist_dir=os.environ.get("MNIST_DIR")
+    )
+    return folder
+
+
+def _json_lines(stdout: str) -> list[dict]:
+    lines = stdout.splitlines()
+    assert lines, "no JSON on stdout"
+    return [json.loads(line) for line in lines]  # anything else on stdout fails here
+
+
+def _check_contract(objects: list[dict], frame_shape: tuple[int, int]) -> None:
+    h, w = frame_shape
+    for i, obj in enumerate(objects):
+        assert list(obj) == JSON_KEYS and obj["frame"] == i
+        assert list(obj["latency_ms"]) == ["preprocess", "inference", "total"]
+        assert len(obj["text"]) == len(obj["digits"])
+        for d in obj["digits"]:
+            assert list(d) == ["digit", "confidence", "box"]
+            assert d["digit"] is None or 0 <= d["digit"] <= 9
+            x, y, bw, bh = d["box"]
+            assert x >= 0 and y >= 0 and x + bw <= w and y + bh <= h
+
+
+def test_headless_folder_json_contract_and_segmentation(frames_dir, tiny_model):
+    proc = run_module(
+        "edge_app",
+        "--source",
+        str(frames_dir),
+        "--model",
+        str(tiny_model),
+        "--headless",
+        "--min-confidence",
+        "0",
+    )
+    assert proc.returncode == 0, proc.stderr
+    objects = _json_lines(proc.stdout)
+    labels = json.loads((frames_dir / "labels.json").read_text())
+    assert [o["source"] for o in objects] == sorted(labels)
+    _check_contract(objects, synthetic.FRAME_SIZE_PX[::-1])
+    found = [len(o["digits"]) == len(labels[o["source"]]) for o in objects]
+    assert sum(found) >= MIN_SEGMENTED * len(found)
+
+
+def test_headless_video_with_max_frames_loop_and_save_dir(frames_dir, tiny_model, tmp_path):
+    video = tmp_path / "clip.avi"
+    assert synthetic.write_video(frames_dir, video) == SMALL_SET
+    saved = tmp_path / "saved"
+    proc = run_module(
+        "edge_app",
+        "--source",
+        str(video),
+        "--model",
+        str(tiny_model),
+        "--headless",
+        "--loop",
+        "--max-frames",
+        str(SMALL_SET + 5),
+        "--save-dir",
+        str(saved),
+    )
+    assert proc.returncode == 0, proc.stderr
+    objects = _json_lines(proc.stdout)
+    assert len(objects) == SMALL_SET + 5 and {o["source"] for o in objects} == {"clip.avi"}
+    _check_contract(objects, synthetic.FRAME_SIZE_PX[::-1])
+    assert len(list(saved.glob("*.jpg"))) == SMALL_SET + 5
+
+
+def test_running_the_app_never_imports_tensorflow(frames_dir, tiny_model):
+    code = (
+        "import sys\n"
+        "from edge_app.__main__ import main\n"
+        f"rc = main(['--source', {str(frames_dir)!r}, '--model', {str(tiny_model)!r}, "
+        "'--headless', '--max-frames', '2'])\n"
+        "assert rc == 0, rc\n"
+        "assert 'tensorflow' not in sys.modules, 'edge_app imported tensorflow'\n"
+        "print('ok', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ok" in proc.stderr
+
+
+def _one_line_error(capsys, argv: list[str], code: int = 2, match: str = "") -> str:
+    assert main(argv) == code
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(err) == 1 and match in err[0], err
+    return err[0]
+
+
+def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model):
+    src = ["--source", str(frames_dir), "--headless", "--max-frames", "1"]
+    _one_line_error(capsys, [*src, "--model", str(tmp_path / "missing.tflite")], match="not found")
+    empty = tmp_path / "empty.tflite"
+    empty.write_bytes(b"")
+    _one_line_error(capsys, [*src, "--model", str(empty)], match="empty")
+    noise = tmp_path / "noise.tflite"
+    noise.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    _one_line_error(capsys, [*src, "--model", str(noise)])
+    cut = tmp_path / "cut.tflite"
+    cut.write_bytes(tiny_model.read_bytes()[:2000])
+    _one_line_error(capsys, [*src, "--model", str(cut)])
+    wrong = tmp_path / "wrong.tflite"
+    wrong.write_bytes(tflite_mlp(side=32))
+    _one_line_error(capsys, [*src, "--model", str(wrong)], match="28x28")
+
+
+def test_manifest_mismatch_is_refused_unless_no_verify(tmp_path, capsys, frames_dir, tiny_model):
+    model = tmp_path / "model_int8.tflite"
+    model.write_bytes(tiny_model.read_bytes())
+    manifest = {"format": 1, "models": {"int8": {"file": model.name, "sha256": "0" * 64}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
+    _one_line_error(capsys, args, match="does not match manifest.json")
+    assert main([*args, "--no-verify"]) == 0
+    manifest["models"]["int8"]["sha256"] = sha256_file(model)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(args) == 0
+
+
+def test_bad_flags_and_sources(tmp_path, capsys, frames_dir, tiny_model):
+    base = ["--model", str(tiny_model), "--headless"]
+    for bad in (["--threads", "0"], ["--min-confidence", "2"], ["--roi", "1,2,3"], ["--bogus"]):
+        with pytest.raises(SystemExit) as e:
+            main(["--source", str(frames_dir), *base, *bad])
+        assert e.value.code == 2
+        assert "usage:" in capsys.readouterr().err
+    _one_line_error(capsys, ["--source", str(tmp_path / "nope"), *base], match="not found")
+    _one_line_error(
+        capsys, ["--source", str(frames_dir), *base, "--roi", "600,400,100,100"], match="--roi"
+    )
+    _one_line_error(capsys, ["--source", "9", *base], match="cannot open camera 9")
+
+
+def make_golden(folder: Path = DATA) -> None:
+    """Write the golden frames: fonts and pen strokes only, so no MNIST is needed to rebuild them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    options = synthetic.SceneOptions(size=GOLDEN_SIZE_PX, styles=("font", "stroke"))
+    expected = {}
+    for name, (text, seed) in [*GOLDEN.items(), (GOLDEN_BLANK[0], ("", GOLDEN_BLANK[1]))]:
+        frame, truth = synthetic.make_frame(text, np.random.default_rng(seed), options)
+        cv2.imwrite(str(folder / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 60])
+        expected[name] = truth
+    (folder / "golden.json").write_text(json.dumps(expected, indent=2) + "\n")
+
+
+def _golden() -> dict[str, str]:
+    return json.loads((DATA / "golden.json").read_text())
+
+
+def test_golden_images_segment_into_their_digits():
+    from edge_app.preprocess import extract_digits
+
+    for name, text in _golden().items():
+        frame = cv2.imread(str(DATA / name))
+        assert frame is not None and (DATA / name).stat().st_size < 40_000
+        assert len(extract_digits(frame)) == len(text), name
+
+
+@needs_trained_model
+def test_golden_images_read_with_the_trained_model():
+    from edge_app.model import load_classifier
+    from edge_app.reader import read_digits
+
+    classifier = load_classifier(trained_model(), verify=False)
+    for name, text in _golden().items():
+        assert read_digits(cv2.imread(str(DATA / name)), classifier).text == text, name
+
+
+@needs_trained_model
+def test_reading_accuracy_end_to_end(frames_dir):
+    proc = run_module(
+        "edge_app",
+        "--source",
+        str(frames_dir),
+        "--model",
+        str(trained_model()),
+        "--headless",
+        "--no-verify",
+    )
+    assert proc.returncode == 0, proc.stderr
+    labels = json.loads((frames_dir / "labels.json").read_text())
+    objects = _json_lines(proc.stdout)
+    blanks = [o for o in objects if labels[o["source"]] == ""]
+    numbers = [o for o in objects if labels[o["source"]] != ""]
+    assert all(o["text"] == "" for o in blanks)
+    hits = sum(o["text"] == labels[o["source"]] for o in numbers)
+    assert hits >= MIN_EXACT_MATCH * len(numbers), f"{hits}/{len(numbers)} read exactly"
