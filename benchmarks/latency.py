@@ -178,11 +178,8 @@ def known_accuracies(folder: Path) -> dict[str, float]:
 class Bench:
     """Measures rows one after the other, so runs never compete for the CPU."""
 
-    def __init__(
-        self, settings: Settings, threads: tuple[int, ...], test_set, accuracies: dict[str, float]
-    ):
+    def __init__(self, settings: Settings, test_set, accuracies: dict[str, float]):
         self.settings = settings
-        self.threads = threads
         self.test_set = test_set  # (images, labels) when --accuracy, else None
         self.accuracies = accuracies
         rng = np.random.default_rng(0)
@@ -333,7 +330,7 @@ def run(
         raise UserError(
             f"no models in {folder}/ (model_*.tflite); make them with `{MAKE_ARTIFACTS}`"
         )
-    bench = Bench(settings, threads, test_set, known_accuracies(folder))
+    bench = Bench(settings, test_set, known_accuracies(folder))
     usable = []
     for runtime in runtimes:
         reason = runtime_available(runtime)
