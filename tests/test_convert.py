@@ -181,11 +181,13 @@ def test_wrong_calibration_set_fails_the_gate(tiny_artifacts, tmp_path, monkeypa
     from convert.__main__ import main
 
     real = convert.pipeline.representative_images
-    monkeypatch.setattr(
-        convert.pipeline,
-        "representative_images",
-        lambda *args, **kwargs: real(*args, **kwargs) * 0.02,
-    )
+    calls = []
+
+    def dark_training_images(x, y, *args, **kwargs):
+        calls.append((x.shape, y.shape))
+        return real(x, y, *args, **kwargs) * 0.02
+
+    monkeypatch.setattr(convert.pipeline, "representative_images", dark_training_images)
     code = main(
         ["--model", str(tiny_artifacts / "model.keras"), "--out", str(tmp_path / "o")]
         + ["--variants", "int8"]
@@ -194,6 +196,7 @@ def test_wrong_calibration_set_fails_the_gate(tiny_artifacts, tmp_path, monkeypa
     assert code == 1, err
     assert "int8: accuracy" in err and "below float Keras" in err and "max drop 0.5 pp" in err
     assert not (tmp_path / "o" / "manifest.json").exists()
+    assert calls == [((60_000, 28, 28), (60_000,))]  # calibration reads training images only
 
 
 def test_interrupted_publish_leaves_only_complete_files(
