@@ -75,12 +75,12 @@ def tflite_mlp(side: int = 28, classes: int = 10, seed: int = 0) -> bytes:
         schema.SoftmaxOptionsT(),
     )
     reshape.newShape, softmax.beta = [-1, n_in], 1.0
-    B, O = schema.BuiltinOperator, schema.BuiltinOptions
+    ops_, opts_ = schema.BuiltinOperator, schema.BuiltinOptions
     codes, ops = [], []
     layers = [
-        (B.RESHAPE, [0, 1], [2], O.ReshapeOptions, reshape),
-        (B.FULLY_CONNECTED, [2, 3, 4], [5], O.FullyConnectedOptions, fc),
-        (B.SOFTMAX, [5], [6], O.SoftmaxOptions, softmax),
+        (ops_.RESHAPE, [0, 1], [2], opts_.ReshapeOptions, reshape),
+        (ops_.FULLY_CONNECTED, [2, 3, 4], [5], opts_.FullyConnectedOptions, fc),
+        (ops_.SOFTMAX, [5], [6], opts_.SoftmaxOptions, softmax),
     ]
     for i, (code, ins, outs, kind, options) in enumerate(layers):
         c = schema.OperatorCodeT()
