@@ -322,3 +322,28 @@ def test_reading_accuracy_end_to_end(frames_dir):
     assert all(o["text"] == "" for o in blanks)
     hits = sum(o["text"] == labels[o["source"]] for o in numbers)
     assert hits >= MIN_EXACT_MATCH * len(numbers), f"{hits}/{len(numbers)} read exactly"
+
+
+def test_ctrl_c_ends_cleanly(frames_dir, tiny_model):
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    args = ["--source", str(frames_dir), "--model", str(tiny_model), "--headless", "--loop"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge_app", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    first = proc.stdout.readline()  # the app is running once it has printed a frame
+    assert json.loads(first)["frame"] == 0
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "interrupted" in err
+    for line in out.splitlines()[:-1]:  # every complete line is a whole JSON object
+        json.loads(line)
