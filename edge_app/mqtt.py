@@ -67,9 +67,8 @@ def parse_mqtt_url(url: str) -> MqttTarget:
 
 
 def mqtt_payload(result: FrameResult, now: datetime | None = None) -> dict:
-    """The --headless JSON of `result` plus its stable reading and a UTC ISO-8601 timestamp."""
+    """The --headless JSON of `result` (its "text" is the stable reading) plus a UTC timestamp."""
     payload = result.to_json()
-    payload.setdefault("stable_text", result.stable_text)
     stamp = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     payload["timestamp"] = stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return payload
@@ -100,7 +99,7 @@ class MqttSink:
         self.dropped = 0  # refused because the queue was full
         self.connected = threading.Event()
         self._acked = threading.Condition()
-        self._last_stable: str | None = None
+        self._last_text: str | None = None  # live sources publish only when this changes
         self._closing = False
         self._client = paho.Client(
             paho.CallbackAPIVersion.VERSION2, client_id=client_id or f"mnist-edge-{os.getpid()}"
@@ -118,11 +117,12 @@ class MqttSink:
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Queue the reading for the broker if it is one to publish; never blocks on the network."""
+        payload = mqtt_payload(result)
         if not self.per_frame:
-            if result.stable_text is None or result.stable_text == self._last_stable:
+            if payload["text"] == self._last_text:
                 return
-            self._last_stable = result.stable_text
-        self.publish(mqtt_payload(result))
+            self._last_text = payload["text"]
+        self.publish(payload)
 
     def publish(self, payload: dict) -> None:
         """Queue one JSON message on the topic, QoS 1, retained."""

@@ -46,11 +46,8 @@ def parse_serve(spec: str) -> tuple[str, int]:
 
 
 def reading_json(result: FrameResult) -> dict:
-    """The --headless JSON object of `result`, plus the stable reading and FPS the page shows."""
-    payload = result.to_json()
-    payload.setdefault("stable_text", result.stable_text)
-    payload.setdefault("fps", round(float(result.fps), 2))
-    return payload
+    """The --headless JSON object of `result` (its "text" is the stable reading) plus the FPS."""
+    return {**result.to_json(), "fps": round(float(result.fps), 2)}
 
 
 class _Shared:
@@ -66,6 +63,7 @@ class _Shared:
         self.last_frame_s = 0.0  # time.monotonic() of the latest frame
         self.jpeg: bytes | None = None
         self.jpeg_seq = 0  # the frame `jpeg` shows
+        self.encoded = 0  # JPEGs made so far: at most one per frame, however many clients
         self.streaming = 0  # clients connected to /stream.mjpg
 
 
@@ -106,6 +104,12 @@ class WebSink:
     def url(self) -> str:
         """Where the page is served (the bound port, so port 0 gives the real one)."""
         return f"http://{self.host}:{self.port}/"
+
+    @property
+    def frames_encoded(self) -> int:
+        """How many frames were JPEG-encoded for the stream (none while nobody watches)."""
+        with self._shared.changed:
+            return self._shared.encoded
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Remember the latest frame and reading; returns at once, whatever the clients do."""
@@ -194,6 +198,7 @@ class WebSink:
             with shared.changed:
                 if ok:
                     shared.jpeg = buffer.tobytes()
+                    shared.encoded += 1
                 shared.jpeg_seq = seq
                 shared.changed.notify_all()
 

@@ -1,0 +1,179 @@
+"""Helpers for the web view and MQTT tests: a demo video, the app as a subprocess, a real broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_TEXT = "42"
+DEMO_KEEP = 4  # distinct frames in the demo video: enough for a moving picture
+DEMO_CANDIDATES = 8  # frames the test model reads right, to pick DEMO_KEEP from
+DEMO_ROUNDS = 3  # write the video, drop frames the codec spoiled, again
+STARTUP_TIMEOUT_S = 60.0  # model load and first frame on a busy CI machine
+URL_PATTERN = re.compile(r"live view at (http://\S+)")
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_tool(name: str) -> str:
+    """Path of a Debian tool the test drives for real; skipped locally without it, fails in CI."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+    if path:
+        return path
+    message = f"{name} is not installed (apt-get install -y {name}; .ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+_demo_videos: dict[Path, Path] = {}
+
+
+def demo_video_for(model: Path, tmp_path_factory) -> Path:
+    """build_demo_video once per model and test session (both the web and the MQTT tests use it)."""
+    if model not in _demo_videos:
+        _demo_videos[model] = build_demo_video(tmp_path_factory.mktemp("demo_video"), model)
+    return _demo_videos[model]
+
+
+def build_demo_video(folder: Path, model: Path) -> Path:
+    """Write demo.avi: camera-like frames of DEMO_TEXT that `model` reads right, every one of them."""
+    from edge_app.reader import read_digits
+    from edge_app.runtime import Classifier
+    from edge_app.sources import open_source
+    from edge_app.synthetic import LABELS_NAME, SceneOptions, make_frame, write_video
+
+    classifier = Classifier(str(model))
+    scene = SceneOptions(styles=("font", "stroke"), no_digit_fraction=0.0, invert_fraction=0.0)
+    frames = folder / "frames"
+    frames.mkdir(parents=True, exist_ok=True)
+    pool = []
+    for seed in range(DEMO_CANDIDATES * 4):
+        if len(pool) == DEMO_CANDIDATES:
+            break
+        image, truth = make_frame(DEMO_TEXT, np.random.default_rng(seed), scene)
+        if read_digits(image, classifier).text == truth:
+            pool.append(image)
+    video = folder / "demo.avi"
+    # The video codec can push a digit of a small test model under --min-confidence: keep only
+    # frames that still read right after compression (one more round settles it).
+    for _ in range(DEMO_ROUNDS):
+        assert len(pool) >= 2, f"the test model reads only {len(pool)} demo frames as {DEMO_TEXT}"
+        kept, pool = pool[:DEMO_KEEP], pool[DEMO_KEEP:]
+        labels = {}
+        for index, image in enumerate(kept):
+            name = f"frame_{index:04d}.png"  # lossless: the video codec is the only change
+            cv2.imwrite(str(frames / name), image)
+            labels[name] = DEMO_TEXT
+        (frames / LABELS_NAME).write_text(json.dumps(labels))
+        write_video(frames, video, hold=1)
+        source = open_source(str(video))
+        try:
+            good = [read_digits(f.image, classifier).text == DEMO_TEXT for f in source]
+        finally:
+            source.close()
+        if all(good):
+            return video
+        pool = [image for image, ok in zip(kept, good, strict=True) if ok] + pool
+    pytest.fail(f"no demo video reading {DEMO_TEXT} throughout after {DEMO_ROUNDS} rounds")
+
+
+class App:
+    """`python -m edge_app ... --headless` in a subprocess; stderr collected by a thread."""
+
+    def __init__(self, *args: str) -> None:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(ROOT)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "edge_app", "--headless", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,  # one JSON line per frame, forever with --loop
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: re.Pattern, timeout: float = STARTUP_TIMEOUT_S) -> re.Match:
+        """The first stderr line matching `pattern`; fails if the app exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                match = pattern.search(line)
+                if match:
+                    return match
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"app never printed {pattern.pattern!r}; stderr:\n" + "\n".join(self.lines))
+
+    def stop(self) -> None:
+        """Terminate the app and wait for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
+
+
+class Broker:
+    """A real mosquitto on a loopback port, with a throwaway config; stop() and start() at will."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        self.executable = find_tool("mosquitto")
+        self.port = port or free_port()
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
+        self.log = folder / "mosquitto.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> Broker:
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [self.executable, "-c", str(self.config)], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"mosquitto exited: {self.log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail(f"mosquitto did not listen on {self.port}: {self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None

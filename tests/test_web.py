@@ -1,0 +1,308 @@
+"""The live web view with a real server on loopback: page, API, health, MJPEG stream, real browser."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import cv2
+import numpy as np
+import pytest
+
+from edge_app.app import FrameResult
+from edge_app.errors import UserError
+from edge_app.reader import Digit, Reading
+from edge_app.web import WebSink, parse_serve
+from tests.conftest import run_module
+from tests.edge_live import DEMO_TEXT, URL_PATTERN, App, demo_video_for, find_tool
+
+HEADLESS_KEYS = {"frame", "source", "text", "digits", "latency_ms"}
+WAIT_S = 20.0  # upper bound for things that should happen within a second or two
+BROWSER_WAITS_MS = (4000, 12000)  # how long chromium keeps the page open (it polls twice a second)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def get(url: str) -> tuple[int, str, bytes]:
+    """(status, content type, body) of a GET, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=WAIT_S) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers["Content-Type"], e.read()
+
+
+def open_stream(url: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, bytes]:
+    """Connect to /stream.mjpg; return the connection, the response and its boundary."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT_S)
+    connection.request("GET", "/stream.mjpg")
+    response = connection.getresponse()
+    assert response.status == 200
+    content_type = response.headers["Content-Type"]
+    assert content_type.startswith("multipart/x-mixed-replace")
+    boundary = re.search(r"boundary=(\S+)", content_type).group(1)
+    return connection, response, boundary.encode()
+
+
+def read_part(response: http.client.HTTPResponse, boundary: bytes) -> bytes:
+    """The next JPEG of a multipart stream, located by its boundary and Content-Length."""
+    line = response.fp.readline()
+    while line in (b"\r\n", b"\n"):
+        line = response.fp.readline()
+    assert line.rstrip() == b"--" + boundary, line
+    headers = {}
+    while (line := response.fp.readline().rstrip()) != b"":
+        key, _, value = line.decode().partition(":")
+        headers[key.strip().lower()] = value.strip()
+    assert headers["content-type"] == "image/jpeg"
+    data = response.fp.read(int(headers["content-length"]))
+    assert data[:2] == b"\xff\xd8" and data[-2:] == b"\xff\xd9", "not a whole JPEG"
+    return data
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+def wait_until(predicate, what: str):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def frame_result(index: int, text: str = DEMO_TEXT) -> FrameResult:
+    digits = tuple(
+        Digit(value=int(c), confidence=0.9, box=(100 + 60 * i, 100, 50, 80))
+        for i, c in enumerate(text)
+    )
+    reading = Reading(text, digits, {"preprocess": 1.0, "inference": 0.1, "total": 1.1})
+    return FrameResult(frame=index, source="test", reading=reading, stable_text=text, fps=30.0)
+
+
+def numbered_frame(index: int) -> np.ndarray:
+    """A distinct 640x480 BGR frame per index."""
+    image = np.full((480, 640, 3), 200, np.uint8)
+    cv2.putText(image, str(index), (40, 300), cv2.FONT_HERSHEY_SIMPLEX, 6, (0, 0, 0), 12)
+    return image
+
+
+# ---------------------------------------------------------------- the app, end to end
+
+
+@pytest.fixture(scope="module")
+def demo_video(tiny_artifacts, tmp_path_factory):
+    return demo_video_for(tiny_artifacts / "model_int8.tflite", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def served_app(tiny_artifacts, demo_video):
+    """The app reading the demo video forever, serving on a free loopback port; yields the URL."""
+    app = App(
+        "--source", str(demo_video), "--loop",
+        "--model", str(tiny_artifacts / "model_int8.tflite"),
+        "--serve", "127.0.0.1:0",
+    )  # fmt: skip
+    url = app.wait_for(URL_PATTERN).group(1)
+    wait_until(lambda: get(url + "api/reading")[0] == 200, "the first frame")
+    yield url
+    app.stop()
+    assert app.process.returncode in (0, -15), "\n".join(app.lines)
+
+
+def test_page_is_served(served_app):
+    status, content_type, body = get(served_app)
+    assert status == 200 and content_type.startswith("text/html")
+    page = body.decode()
+    for needle in ('src="/stream.mjpg"', 'id="reading"', "/api/reading", 'name="viewport"'):
+        assert needle in page
+
+
+def test_api_reading_is_the_headless_json(served_app):
+    first = json.loads(get(served_app + "api/reading")[2])
+    assert set(first) == HEADLESS_KEYS | {"fps"}
+    assert first["text"] == DEMO_TEXT and first["source"] == "demo.avi"
+    assert [d["digit"] for d in first["digits"]] == [int(c) for c in DEMO_TEXT]
+    assert set(first["latency_ms"]) == {"preprocess", "inference", "total"}
+    later = wait_until(
+        lambda: (
+            (r := json.loads(get(served_app + "api/reading")[2]))["frame"] > first["frame"] and r
+        ),
+        "a newer frame",
+    )
+    assert later["text"] == DEMO_TEXT
+
+
+def test_healthz_while_frames_arrive(served_app):
+    status, content_type, body = get(served_app + "healthz")
+    assert status == 200 and content_type == "application/json"
+    health = json.loads(body)
+    assert health["status"] == "ok" and health["frames"] > 0
+
+
+def test_unknown_path_is_404(served_app):
+    assert get(served_app + "nope")[0] == 404
+
+
+def test_two_stream_clients_get_live_jpegs(served_app):
+    streams = [open_stream(served_app) for _ in range(2)]
+    try:
+        frames = {i: [] for i in range(2)}
+        for _ in range(3):
+            for i, (_, response, boundary) in enumerate(streams):
+                frames[i].append(read_part(response, boundary))
+        for jpegs in frames.values():
+            assert all(decode(j).shape == (480, 640, 3) for j in jpegs)
+            # --loop over a short video at full speed: the parts are frames over time, not a repeat
+            assert len(set(jpegs)) > 1
+    finally:
+        for connection, _, _ in streams:
+            connection.close()
+
+
+def dump_page(chromium: str, url: str, profile, wait_ms: int) -> str:
+    """The page's DOM after chromium has run its script for `wait_ms`."""
+    result = subprocess.run(
+        [
+            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", f"--user-data-dir={profile}",
+            # the page never finishes loading (the MJPEG stream is endless): dump it after a while
+            f"--timeout={wait_ms}", "--dump-dom", url,
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def page_field(dom: str, tag: str, element_id: str) -> str:
+    match = re.search(rf'<{tag} id="{element_id}"[^>]*>([^<]*)</{tag}>', dom)
+    assert match, dom[:3000]
+    return match.group(1)
+
+
+def test_browser_shows_the_reading(served_app, tmp_path):
+    chromium = find_tool("chromium")
+    # A loaded CI machine can start chromium slowly: give the page's first poll more time if needed.
+    for wait_ms in BROWSER_WAITS_MS:
+        dom = dump_page(chromium, served_app, tmp_path / "profile", wait_ms)
+        if page_field(dom, "div", "state") == "live":
+            break
+    assert page_field(dom, "div", "reading") == DEMO_TEXT, page_field(dom, "div", "state")
+    fps, latency = page_field(dom, "dd", "fps"), page_field(dom, "dd", "latency")
+    assert fps.endswith(" fps") and latency.startswith(tuple("0123456789")), (fps, latency)
+
+
+def test_bad_serve_flag_is_one_line(tiny_artifacts, demo_video):
+    model = str(tiny_artifacts / "model_int8.tflite")
+    done = run_module("edge_app", "--source", str(demo_video), "--model", model, "--headless",
+                      "--serve", "nope")  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("error: --serve 'nope'")
+    assert "Traceback" not in done.stderr
+
+
+def test_busy_port_is_one_line(tiny_artifacts, demo_video):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_module(
+            "edge_app", "--source", str(demo_video), "--model", str(tiny_artifacts / "model_int8.tflite"),
+            "--headless", "--serve", f"127.0.0.1:{port}",
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}" in done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- the sink, in process
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("8080", ("127.0.0.1", 8080)),
+        ("0.0.0.0:9000", ("0.0.0.0", 9000)),
+        (":81", ("127.0.0.1", 81)),
+    ],
+)
+def test_parse_serve(spec, expected):
+    assert parse_serve(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "http", "host:", "1.2.3.4:99999", "::1:80", "-1"])
+def test_parse_serve_rejects(spec):
+    with pytest.raises(UserError):
+        parse_serve(spec)
+
+
+@pytest.fixture
+def sink():
+    web = WebSink("127.0.0.1", 0, stale_after_s=0.5)
+    yield web
+    web.close()
+
+
+def test_health_before_during_and_after_frames(sink):
+    status, _, body = get(sink.url + "healthz")
+    assert status == 503 and json.loads(body)["status"] == "waiting"
+    assert get(sink.url + "api/reading")[0] == 503
+    sink.handle(frame_result(0), numbered_frame(0))
+    status, _, body = get(sink.url + "healthz")
+    assert status == 200 and json.loads(body)["frames"] == 1
+    # no new frame: the reader or the camera is stuck, so the service must look unhealthy
+    stale = wait_until(lambda: get(sink.url + "healthz")[0] == 503, "a stale health status")
+    assert stale and json.loads(get(sink.url + "healthz")[2])["status"] == "stale"
+
+
+def test_each_frame_is_encoded_once_for_all_clients(sink):
+    sink.handle(frame_result(0), numbered_frame(0))
+    assert sink.frames_encoded == 0  # nobody watches: no JPEG work at all
+    streams = [open_stream(sink.url) for _ in range(2)]
+    try:
+        for index in range(1, 5):
+            if index > 1:
+                sink.handle(frame_result(index), numbered_frame(index))
+            parts = [read_part(response, boundary) for _, response, boundary in streams]
+            assert parts[0] == parts[1]  # the same bytes: one encode shared by both clients
+        assert sink.frames_encoded == 4
+    finally:
+        for connection, _, _ in streams:
+            connection.close()
+
+
+def test_stalled_client_does_not_block_reader_or_others(sink):
+    stalled = socket.create_connection(("127.0.0.1", sink.port))
+    stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read a byte
+    try:
+        frames = 300  # ~10 MB of JPEG: far beyond what the stalled socket can buffer
+        for index in range(frames):
+            sink.handle(frame_result(index), numbered_frame(index % 10))
+        assert json.loads(get(sink.url + "api/reading")[2])["frame"] == frames - 1
+        connection, response, boundary = open_stream(sink.url)
+        try:
+            first = read_part(response, boundary)
+            sink.handle(frame_result(frames), numbered_frame(7))
+            second = read_part(response, boundary)
+            assert first != second
+        finally:
+            connection.close()
+    finally:
+        stalled.close()
