@@ -32,24 +32,33 @@ def static_model(model):
     """Return a copy of `model` with a batch-1 input and no dynamic-shape ops, same weights.
 
     Keras' Flatten reshapes to (batch, -1) with the batch read at run time, which becomes a SHAPE
-    op in TFLite; a static batch alone would bake the batch of 1 into RESHAPE, so resizing the input
-    tensor for batched evaluation would break. Flatten is replaced by a reshape to (-1, features):
-    no SHAPE op, and the batch can still be resized at run time.
+    op in TFLite; a static batch alone would bake the batch of 1 into RESHAPE (Flatten and Reshape
+    alike), so resizing the input tensor for batched evaluation would break. Both are replaced by
+    a reshape to (-1, *target): no SHAPE op, and the batch can still be resized at run time.
     """
     import keras
 
-    class BatchFreeFlatten(keras.layers.Layer):
-        """Flatten to (-1, features) with the features known when the graph is built."""
+    class BatchFreeReshape(keras.layers.Layer):
+        """Reshape to (-1, *target), the target known when the graph is built (None: flatten)."""
+
+        def __init__(self, target: tuple[int, ...] | None = None, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.target = target
+
+        def _target(self, shape) -> tuple[int, ...]:
+            return self.target or (int(np.prod(shape[1:])),)
 
         def call(self, x):
-            return keras.ops.reshape(x, (-1, int(np.prod(x.shape[1:]))))
+            return keras.ops.reshape(x, (-1, *self._target(x.shape)))
 
         def compute_output_shape(self, shape):
-            return (shape[0], int(np.prod(shape[1:])))
+            return (shape[0], *self._target(shape))
 
     def clone(layer):
         if isinstance(layer, keras.layers.Flatten):
-            return BatchFreeFlatten(name=layer.name)
+            return BatchFreeReshape(name=layer.name)
+        if isinstance(layer, keras.layers.Reshape):
+            return BatchFreeReshape(tuple(layer.target_shape), name=layer.name)
         return layer.__class__.from_config(layer.get_config())
 
     inputs = keras.Input(tuple(model.inputs[0].shape[1:]), batch_size=1, name="image")

@@ -300,3 +300,26 @@ def test_unsafe_or_corrupt_keras_file(mnist, tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("error: cannot load Keras model"), err
         assert list(out.iterdir()) == []
+
+
+def test_static_export_of_a_sequential_cnn_still_batches(tmp_path):
+    """Reshape layers get the same treatment as Flatten: static file, batch resizable, same answers."""
+    import keras
+
+    from convert.variants import convert_variant, static_model
+
+    keras.utils.set_random_seed(0)
+    cnn = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(4, 3, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "cnn.tflite"
+    path.write_bytes(convert_variant(static_model(cnn), "float32"))
+    assert "SHAPE" not in ops_of(path)
+    images = np.random.default_rng(0).random((5, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(Classifier(path).predict(images), cnn(images), atol=1e-5)
