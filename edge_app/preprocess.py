@@ -14,6 +14,7 @@ from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 cv2.setNumThreads(1)
 
 IMAGE_SIZE_PX = 28
+INK_MAX = 255  # ink maps are uint8: thresholds in [0, 1] are scaled by this
 DIGIT_BOX_PX = 20  # MNIST fits each digit in 20x20 and centres it by mass in 28x28
 BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)
 BACKGROUND_SPAN_CELLS = 5  # max filter span: wider than the thickest marker stroke
@@ -91,7 +92,7 @@ def detect_dark_ink(gray: np.ndarray) -> bool:
 
 
 def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """Return ink strength in [0, 1] (float32): how much darker than the local paper each pixel is.
+    """Return ink strength as uint8 (0 = paper, 255 = black): how much darker than the paper each pixel is.
 
     Paper brightness comes from a max filter over coarse cells, so uneven lighting and vignetting
     divide out; ink is the relative drop below it.
@@ -108,9 +109,9 @@ def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     cells = cv2.blur(cells, (3, 3))
     paper = cv2.max(cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR), MIN_PAPER_LEVEL)
     work = cv2.GaussianBlur(work, (3, 3), 0)
-    # In uint8 with OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio.
-    ratio = cv2.divide(work, paper, scale=255.0)
-    return cv2.bitwise_not(ratio).astype(np.float32) * np.float32(1 / 255)
+    # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
+    # keeps every later pass over the image cheap.
+    return cv2.bitwise_not(cv2.divide(work, paper, scale=255.0))
 
 
 def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
@@ -119,7 +120,7 @@ def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
     Faint ink (a pencil, a grey MNIST stroke) lowers it to half the darkest ink, but never below
     MIN_INK_THRESHOLD, so blank paper with sensor noise stays blank.
     """
-    return float(np.clip(0.5 * float(ink.max()), MIN_INK_THRESHOLD, ceiling))
+    return float(np.clip(0.5 * float(ink.max()) / INK_MAX, MIN_INK_THRESHOLD, ceiling))
 
 
 def _merge_groups(boxes: np.ndarray) -> list[list[int]]:
@@ -153,14 +154,14 @@ def find_digit_boxes(
     Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; the
     pieces of one digit are merged, and specks, lines, blobs and cut-off shapes are dropped.
     """
-    weak = (ink > threshold * LOW_INK_FRACTION).view(np.uint8)
+    weak = (ink > threshold * LOW_INK_FRACTION * INK_MAX).view(np.uint8)
     # 16-bit labels are about twice as fast; 8-connected components are at most a quarter of the
     # pixels, so they fit unless the work image is huge.
     ltype = cv2.CV_16U if weak.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
     n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)
     h_img, w_img = weak.shape
     x, y, w, h, area = (stats[1:, i] for i in range(5))
-    strong = np.bincount(labels[ink > threshold], minlength=n)[1:] > 0
+    strong = np.bincount(labels[ink > threshold * INK_MAX], minlength=n)[1:] > 0
     # Pieces touching the edge (page borders, shadows, cut-off digits) and ones spanning most of
     # the frame are never part of a digit: drop them before merging so they cannot swallow one.
     inside = (x > 0) & (y > 0) & (x + w < w_img) & (y + h < h_img)
@@ -235,12 +236,12 @@ def normalize_digit(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     The digit keeps its grey edges, is scaled to fit 20x20 keeping its aspect ratio and placed so
     its centre of mass is at the centre of the 28x28 field, as MNIST was made.
     """
-    keep = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-    digit = ink * keep
+    keep = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8))
+    digit = cv2.multiply(ink, keep, dtype=cv2.CV_32F) if ink.dtype == np.uint8 else ink * keep
     peak = float(digit.max())
     if peak <= 0:
         return np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
-    digit = np.clip(digit * (INK_GAIN / peak), 0.0, 1.0)
+    digit = np.clip(digit.astype(np.float32) * np.float32(INK_GAIN / peak), 0.0, 1.0)
     h, w = digit.shape
     scale = DIGIT_BOX_PX / max(h, w)
     digit = _restroke(digit, mask, scale)

@@ -67,16 +67,18 @@ def test_ink_map_divides_out_uneven_lighting():
     lit = (gray * ramp).astype(np.uint8)
     ink = P.ink_map(lit, dark_ink=True)
     stroke = cv2.cvtColor(spaced("7"), cv2.COLOR_BGR2GRAY) < 100
-    assert ink[stroke].mean() > 0.5
-    assert np.percentile(ink[~stroke], 99) < 0.1  # the dark side of the page is not ink
+    assert ink.dtype == np.uint8
+    assert ink[stroke].mean() > 0.5 * P.INK_MAX
+    assert np.percentile(ink[~stroke], 99) < 0.1 * P.INK_MAX  # the dark side is paper, not ink
 
 
 def test_stroke_threshold_follows_faint_ink_but_not_noise():
-    assert P.stroke_threshold(np.full((4, 4), 0.9, np.float32), 0.28) == pytest.approx(0.28)
-    assert P.stroke_threshold(np.full((4, 4), 0.4, np.float32), 0.28) == pytest.approx(0.2)
-    assert P.stroke_threshold(np.zeros((4, 4), np.float32), 0.28) == pytest.approx(
-        P.MIN_INK_THRESHOLD
-    )
+    def level(x: float) -> np.ndarray:
+        return np.full((4, 4), round(x * P.INK_MAX), np.uint8)
+
+    assert P.stroke_threshold(level(0.9), 0.28) == pytest.approx(0.28)
+    assert P.stroke_threshold(level(0.4), 0.28) == pytest.approx(0.2, abs=0.01)
+    assert P.stroke_threshold(level(0.0), 0.28) == pytest.approx(P.MIN_INK_THRESHOLD)
 
 
 def _ink(img: np.ndarray) -> np.ndarray:
