@@ -24,6 +24,8 @@ LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of ink_thr
 MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
 MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
+MERGE_SIDE_GAP = 0.1  # horizontal gap, as a share of the taller piece, bridged for a short piece
+MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a lifted-pen stroke
 MIN_RELATIVE_AREA = 0.03  # of the largest component: smaller ones are dust, not strokes
 MIN_RELATIVE_HEIGHT = 0.45  # of the tallest digit: shorter groups are specks or punctuation
 MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge, not a digit
@@ -135,9 +137,15 @@ def _merge_groups(boxes: np.ndarray) -> list[list[int]]:
             gx0, gy0, gx1, gy1 = spans[-1]
             overlap = min(x1, gx1) - max(x0, gx0)
             gap = max(y0, gy0) - min(y1, gy1)
-            if overlap >= MERGE_OVERLAP * min(x1 - x0, gx1 - gx0) and gap <= MERGE_GAP * max(
-                y1 - y0, gy1 - gy0
-            ):
+            taller, shorter = max(y1 - y0, gy1 - gy0), min(y1 - y0, gy1 - gy0)
+            stacked = (
+                overlap >= MERGE_OVERLAP * min(x1 - x0, gx1 - gx0) and gap <= MERGE_GAP * taller
+            )
+            # A short stroke right beside a digit (the lifted-pen half of a 4) is part of it.
+            beside = (
+                -overlap <= MERGE_SIDE_GAP * taller and shorter < MERGE_SHORT * taller and gap < 0
+            )
+            if stacked or beside:
                 groups[-1].append(int(i))
                 spans[-1] = [min(x0, gx0), min(y0, gy0), max(x1, gx1), max(y1, gy1)]
                 continue
