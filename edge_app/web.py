@@ -59,7 +59,8 @@ class _Shared:
         self.seq = 0  # frames handled so far
         self.result: FrameResult | None = None
         self.frame: np.ndarray | None = None
-        self.reading: bytes | None = None  # JSON of the latest result
+        self.reading: bytes | None = None  # JSON of `result`, made when first asked for
+        self.reading_seq = 0  # the frame `reading` describes
         self.last_frame_s = 0.0  # time.monotonic() of the latest frame
         self.jpeg: bytes | None = None
         self.jpeg_seq = 0  # the frame `jpeg` shows
@@ -113,11 +114,10 @@ class WebSink:
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Remember the latest frame and reading; returns at once, whatever the clients do."""
-        reading = json.dumps(reading_json(result)).encode()
         shared = self._shared
         with shared.changed:
             shared.seq += 1
-            shared.result, shared.frame, shared.reading = result, frame, reading
+            shared.result, shared.frame = result, frame
             shared.last_frame_s = time.monotonic()
             if shared.streaming:
                 shared.changed.notify_all()
@@ -150,8 +150,19 @@ class WebSink:
 
     def latest_reading(self) -> bytes | None:
         """JSON bytes of the latest reading, None before the first frame."""
-        with self._shared.changed:
-            return self._shared.reading
+        shared = self._shared
+        with shared.changed:
+            result, seq = shared.result, shared.seq
+            if shared.reading_seq == seq:
+                return shared.reading
+        if result is None:
+            return None
+        # Built here, in the HTTP thread, and only when asked: the reader thread never pays for it.
+        reading = json.dumps(reading_json(result)).encode()
+        with shared.changed:
+            if seq > shared.reading_seq:
+                shared.reading, shared.reading_seq = reading, seq
+        return reading
 
     def frames(self):
         """Yield JPEG bytes of each new annotated frame until the sink closes (one stream client)."""
