@@ -19,7 +19,7 @@ DIGIT_BOX_PX = 20  # MNIST fits each digit in 20x20 and centres it by mass in 28
 BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)
 BACKGROUND_SPAN_CELLS = 5  # max filter span: wider than the thickest marker stroke
 MIN_PAPER_LEVEL = 8  # grey level below which a frame is too dark to find paper in
-MIN_INK_THRESHOLD = 0.16  # faintest ink trusted to start a stroke (share darker than paper)
+MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblurred sensor noise
 LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of ink_threshold
 MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
@@ -110,7 +110,6 @@ def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     cells = cv2.dilate(cells, kernel)
     cells = cv2.blur(cells, (3, 3))
     paper = cv2.max(cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR), MIN_PAPER_LEVEL)
-    work = cv2.GaussianBlur(work, (3, 3), 0)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap.
     return cv2.bitwise_not(cv2.divide(work, paper, scale=255.0))
@@ -125,33 +124,41 @@ def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
     return float(np.clip(0.5 * float(ink.max()) / INK_MAX, MIN_INK_THRESHOLD, ceiling))
 
 
+def _same_digit(a: list[int], b: list[int]) -> bool:
+    """True when spans a and b (x0, y0, x1, y1) look like two pieces of one digit."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    gap = max(a[1], b[1]) - min(a[3], b[3])
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    taller, shorter = max(ha, hb), min(ha, hb)
+    if overlap >= MERGE_OVERLAP * min(a[2] - a[0], b[2] - b[0]) and gap <= MERGE_GAP * taller:
+        return True  # stacked: the bar of a 5 above its belly
+    # A short stroke right beside a digit (the lifted-pen half of a 4) is part of it.
+    return -overlap <= MERGE_SIDE_GAP * taller and shorter < MERGE_SHORT * taller and gap < 0
+
+
 def _merge_groups(boxes: list[list[int]]) -> list[list[int]]:
-    """Group indices of (x, y, w, h) boxes that overlap in x and nearly touch in y (one broken digit).
+    """Group indices of (x, y, w, h) boxes that are pieces of one digit, left to right.
 
     Plain Python ints: a noisy frame has dozens of specks, and NumPy scalars cost more than they save.
     """
-    groups: list[list[int]] = []
-    spans: list[list[int]] = []  # x0, y0, x1, y1 of each group
+    groups: list[tuple[list[int], list[int]]] = []  # (members, [x0, y0, x1, y1])
     for i in sorted(range(len(boxes)), key=lambda k: boxes[k][0]):
         x0, y0, w, h = boxes[i]
-        x1, y1 = x0 + w, y0 + h
-        if spans:
-            gx0, gy0, gx1, gy1 = spans[-1]
-            overlap = min(x1, gx1) - max(x0, gx0)
-            gap = max(y0, gy0) - min(y1, gy1)
-            taller, shorter = max(h, gy1 - gy0), min(h, gy1 - gy0)
-            stacked = overlap >= MERGE_OVERLAP * min(w, gx1 - gx0) and gap <= MERGE_GAP * taller
-            # A short stroke right beside a digit (the lifted-pen half of a 4) is part of it.
-            beside = (
-                -overlap <= MERGE_SIDE_GAP * taller and shorter < MERGE_SHORT * taller and gap < 0
-            )
-            if stacked or beside:
-                groups[-1].append(i)
-                spans[-1] = [min(x0, gx0), min(y0, gy0), max(x1, gx1), max(y1, gy1)]
-                continue
-        groups.append([i])
-        spans.append([x0, y0, x1, y1])
-    return groups
+        span = [x0, y0, x0 + w, y0 + h]
+        members = [i]
+        for g in groups[::-1]:  # a piece may join, or bridge, any earlier group (a copy: we remove)
+            if _same_digit(span, g[1]):
+                members += g[0]
+                span = [
+                    min(span[0], g[1][0]),
+                    min(span[1], g[1][1]),
+                    max(span[2], g[1][2]),
+                    max(span[3], g[1][3]),
+                ]
+                groups.remove(g)
+        groups.append((members, span))
+    groups.sort(key=lambda g: g[1][0])
+    return [sorted(m) for m, _ in groups]
 
 
 def find_digit_boxes(

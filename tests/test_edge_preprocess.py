@@ -77,7 +77,7 @@ def test_stroke_threshold_follows_faint_ink_but_not_noise():
         return np.full((4, 4), round(x * P.INK_MAX), np.uint8)
 
     assert P.stroke_threshold(level(0.9), 0.28) == pytest.approx(0.28)
-    assert P.stroke_threshold(level(0.4), 0.28) == pytest.approx(0.2, abs=0.01)
+    assert P.stroke_threshold(level(0.5), 0.28) == pytest.approx(0.25, abs=0.01)
     assert P.stroke_threshold(level(0.0), 0.28) == pytest.approx(P.MIN_INK_THRESHOLD)
 
 
