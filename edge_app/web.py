@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"  # loopback unless the user asks for the network (see the README)
 DEFAULT_PORT = 8080
 JPEG_QUALITY = 80  # 0..100: a 640x480 frame is ~40 kB, fine for a phone on Wi-Fi
+MAX_STREAM_FPS = (
+    15.0  # frames/s encoded at most: smooth on a phone, half the work of a 30 fps camera
+)
 STALE_AFTER_S = 5.0  # /healthz turns 503 when no frame arrived for this long
 CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
 BOUNDARY = "mnist-edge-frame"
@@ -71,9 +74,10 @@ class _Shared:
 class WebSink:
     """A Sink serving the live view over HTTP; the reader thread never waits for a client.
 
-    handle() only stores the latest frame. One encoder thread annotates and JPEG-encodes it, once per
-    frame and only while somebody watches the stream; every stream client sends the shared bytes from
-    its own thread, skipping frames when it is slower than the camera.
+    handle() only stores the latest frame. One encoder thread annotates and JPEG-encodes the newest
+    one, once however many clients watch, only while somebody does, and at most `max_stream_fps`
+    times a second; every stream client sends the shared bytes from its own thread, skipping frames
+    when it is slower than the camera.
     """
 
     def __init__(
@@ -82,9 +86,11 @@ class WebSink:
         port: int = DEFAULT_PORT,
         jpeg_quality: int = JPEG_QUALITY,
         stale_after_s: float = STALE_AFTER_S,
+        max_stream_fps: float = MAX_STREAM_FPS,
     ) -> None:
         self._shared = _Shared()
         self._jpeg_quality = int(jpeg_quality)
+        self._min_interval_s = 1.0 / max_stream_fps if max_stream_fps > 0 else 0.0
         self._stale_after_s = float(stale_after_s)
         try:
             self._server = _Server((host, port), _Handler)
@@ -191,8 +197,12 @@ class WebSink:
 
         shared = self._shared
         params = [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality]
+        next_s = 0.0
         while True:
             with shared.changed:
+                # The frame-rate cap first, so a fast source (a video read flat out) is not
+                # encoded flat out too: the encoder would take CPU the reader needs.
+                shared.changed.wait_for(lambda: shared.closed, max(0.0, next_s - time.monotonic()))
                 shared.changed.wait_for(
                     lambda: (
                         shared.closed or (shared.streaming > 0 and shared.seq != shared.jpeg_seq)
@@ -201,6 +211,7 @@ class WebSink:
                 if shared.closed:
                     return
                 result, frame, seq = shared.result, shared.frame, shared.seq
+            next_s = time.monotonic() + self._min_interval_s
             try:
                 ok, buffer = cv2.imencode(".jpg", annotate(frame, result), params)
             except Exception:  # a drawing bug must not kill the live view: log it, skip the frame
