@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -40,6 +41,16 @@ TARGET_STROKE_PX = 2.0
 MIN_STROKE_PX = 1.6
 MAX_STROKE_PX = 2.2
 INK_GAIN = 1.6  # stroke centres saturate to 1.0 like MNIST's pen strokes
+_KERNEL_3 = np.ones((3, 3), np.uint8)
+_SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
+
+
+class Candidate(NamedTuple):
+    """A digit found by segmentation, in work-image pixels."""
+
+    mask: np.ndarray  # bool strokes of the digit inside its box
+    box: tuple[int, int, int, int]  # x, y, w, h
+    stroke_px: float  # estimated stroke width (see stroke_width)
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,7 @@ def ink_map(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
         (max(1, w // BACKGROUND_CELL_PX), max(1, h // BACKGROUND_CELL_PX)),
         interpolation=cv2.INTER_AREA,
     )
-    kernel = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
-    cells = cv2.dilate(cells, kernel)
+    cells = cv2.dilate(cells, _SPAN_KERNEL)
     cells = cv2.blur(cells, (3, 3))
     paper = cv2.max(cv2.resize(cells, (w, h), interpolation=cv2.INTER_LINEAR), MIN_PAPER_LEVEL)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
@@ -163,8 +173,8 @@ def _merge_groups(boxes: list[list[int]]) -> list[list[int]]:
 
 def find_digit_boxes(
     ink: np.ndarray, threshold: float, options: ReaderOptions = DEFAULT_OPTIONS
-) -> list[tuple[np.ndarray, tuple[int, int, int, int]]]:
-    """Return [(stroke mask of the crop, (x, y, w, h))] of the digits in an ink map, left to right.
+) -> list[Candidate]:
+    """Return the digit candidates of an ink map (uint8, from ink_map), left to right.
 
     Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; the
     pieces of one digit are merged, and specks, lines, blobs and cut-off shapes are dropped.
@@ -215,9 +225,10 @@ def find_digit_boxes(
         member[group_ids] = True
         mask = member[labels[by : by + bh, bx : bx + bw]]
         # A blot is all stroke: its "stroke width" is a large share of its height.
-        if stroke_width(mask) > BLOB_STROKE_RATIO * bh:
+        width = stroke_width(mask)
+        if width > BLOB_STROKE_RATIO * bh:
             continue
-        out.append((mask, (bx, by, bw, bh)))
+        out.append(Candidate(mask, (bx, by, bw, bh), width))
     return out
 
 
@@ -226,14 +237,14 @@ def stroke_width(mask: np.ndarray) -> float:
     m = mask.astype(np.uint8)
     area = int(m.sum())
     # Outside the crop is paper: erode with a zero border, or strokes touching the edge look fat.
-    inner = cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    inner = cv2.erode(m, _KERNEL_3, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     border = area - int(inner.sum())
     return 2.0 * area / max(border, 1)
 
 
-def _restroke(digit: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
+def _restroke(digit: np.ndarray, stroke_px: float, scale: float) -> np.ndarray:
     """Thicken a pen stroke or thin a marker stroke so it is MNIST-wide once scaled by `scale`."""
-    width = stroke_width(mask) * scale
+    width = stroke_px * scale
     if MIN_STROKE_PX <= width <= MAX_STROKE_PX:
         return digit
     k = int(round(abs(TARGET_STROKE_PX - width) / scale))
@@ -248,13 +259,15 @@ def _restroke(digit: np.ndarray, mask: np.ndarray, scale: float) -> np.ndarray:
     return cv2.dilate(digit, kernel)
 
 
-def normalize_digit(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def normalize_digit(
+    ink: np.ndarray, mask: np.ndarray, stroke_px: float | None = None
+) -> np.ndarray:
     """Return a 28x28 float32 MNIST-style image from a digit's ink crop and its stroke mask.
 
     The digit keeps its grey edges, is scaled to fit 20x20 keeping its aspect ratio and placed so
     its centre of mass is at the centre of the 28x28 field, as MNIST was made.
     """
-    keep = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8))
+    keep = cv2.dilate(mask.view(np.uint8), _KERNEL_3)
     digit = cv2.multiply(ink, keep, dtype=cv2.CV_32F) if ink.dtype == np.uint8 else ink * keep
     peak = float(digit.max())
     if peak <= 0:
@@ -262,7 +275,7 @@ def normalize_digit(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     digit = np.clip(digit.astype(np.float32) * np.float32(INK_GAIN / peak), 0.0, 1.0)
     h, w = digit.shape
     scale = DIGIT_BOX_PX / max(h, w)
-    digit = _restroke(digit, mask, scale)
+    digit = _restroke(digit, stroke_width(mask) if stroke_px is None else stroke_px, scale)
     h, w = digit.shape
     scale = DIGIT_BOX_PX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -304,8 +317,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
     ink = ink_map(gray, dark_ink)
     threshold = stroke_threshold(ink, options.ink_threshold)
     crops = []
-    for digit_mask, (x, y, w, h) in find_digit_boxes(ink, threshold, options):
-        image = normalize_digit(ink[y : y + h, x : x + w], digit_mask)
+    for digit_mask, (x, y, w, h), stroke_px in find_digit_boxes(ink, threshold, options):
+        image = normalize_digit(ink[y : y + h, x : x + w], digit_mask, stroke_px)
         bx, by = rx + int(x / scale), ry + int(y / scale)
         bw = max(1, min(int(np.ceil((x + w) / scale)) + rx, rx + rw) - bx)
         bh = max(1, min(int(np.ceil((y + h) / scale)) + ry, ry + rh) - by)
