@@ -40,7 +40,11 @@ class Score:
 
 
 def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
-    """Return [(file name, BGR frame, expected text)] from a folder with labels.json."""
+    """Return [(file name, encoded image bytes, expected text)] from a folder with labels.json.
+
+    Frames stay encoded until scored, so each is decoded right before it is read, as in a camera
+    loop (a freshly decoded frame is in cache; hundreds of decoded frames in RAM are not).
+    """
     folder = Path(folder)
     try:
         labels = json.loads((folder / LABELS_NAME).read_text())
@@ -50,20 +54,29 @@ def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
         ) from e
     items = []
     for name, text in labels.items():
-        frame = cv2.imread(str(folder / name), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise UserError(f"cannot read frame {folder / name}")
-        items.append((name, frame, text))
+        try:
+            data = np.fromfile(folder / name, np.uint8)
+        except OSError as e:
+            raise UserError(f"cannot read frame {folder / name}: {e.strerror or e}") from e
+        items.append((name, data, text))
     return items
+
+
+def _decode(data: np.ndarray) -> np.ndarray:
+    frame = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if frame is None:
+        raise UserError("a labelled frame is not a readable image")
+    return frame
 
 
 def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
     """Read every frame once (after a warm-up) and return the Score."""
-    for _, frame, _ in items[:WARMUP_FRAMES]:
-        read_digits(frame, classifier, options)
+    for _, data, _ in items[:WARMUP_FRAMES]:
+        read_digits(_decode(data), classifier, options)
     times, cpu, errors = [], [], []
     hits = numbers = unread = blanks = false = 0
-    for name, frame, truth in items:
+    for name, data, truth in items:
+        frame = _decode(data)
         t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
         text = read_digits(frame, classifier, options).text
         cpu.append((time.thread_time_ns() - c0) / 1e6)
