@@ -347,3 +347,22 @@ def test_ctrl_c_ends_cleanly(frames_dir, tiny_model):
     assert "Traceback" not in err and "interrupted" in err
     for line in out.splitlines()[:-1]:  # every complete line is a whole JSON object
         json.loads(line)
+
+
+def test_synthetic_and_evaluate_command_lines(tmp_path, capsys, tiny_model):
+    from edge_app import evaluate
+
+    out = tmp_path / "frames"
+    assert (
+        synthetic.main(["--out", str(out), "--count", "3", "--video", str(tmp_path / "v.avi")]) == 0
+    )
+    labels = json.loads((out / "labels.json").read_text())
+    assert len(labels) == 3 and (tmp_path / "v.avi").stat().st_size > 0
+    capsys.readouterr()
+    assert (
+        evaluate.main(["--frames", str(out), "--model", str(tiny_model), "--show-errors", "0"]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames"] == 3 and 0 <= report["exact_match"] <= 1 and report["p50_ms"] > 0
+    assert synthetic.main(["--out", str(out), "--styles", "crayon"]) == 2
+    assert evaluate.main(["--frames", str(tmp_path), "--model", str(tiny_model)]) == 2
