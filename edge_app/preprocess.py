@@ -307,11 +307,13 @@ def normalize_digit(
 
 def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
     """Return the digits of `frame` (any uint8 image) as MNIST-like crops, left to right."""
-    gray = to_gray(frame)
-    rx, ry, rw, rh = clip_roi(options.roi, gray.shape)
+    image = np.asarray(frame)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"expected a 2-D, BGR or BGRA frame, got shape {image.shape}")
+    rx, ry, rw, rh = clip_roi(options.roi, image.shape)
     if rw < 2 or rh < 2:
         return []
-    gray = gray[ry : ry + rh, rx : rx + rw]
+    gray = to_gray(image[ry : ry + rh, rx : rx + rw])  # crop first: no work outside the ROI
     scale = min(1.0, options.work_size_px / max(rw, rh))
     if scale < 1.0:
         size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
