@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -177,3 +178,112 @@ class Broker:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+
+class Browser:
+    """A real headless chromium driven over the DevTools protocol (a minimal WebSocket client).
+
+    --dump-dom cannot be used: it dumps when the page's load event fires, which the endless MJPEG
+    image makes race with the page's first poll. Here the test asks the live page until it shows
+    what it should.
+    """
+
+    FLAGS = (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--remote-debugging-port=0",
+    )  # fmt: skip
+
+    def __init__(self, profile: Path) -> None:
+        self.process = subprocess.Popen(
+            [find_tool("chromium"), *self.FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        active = profile / "DevToolsActivePort"  # chromium writes its port here once listening
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not (active.is_file() and active.read_text().count("\n") >= 1):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                pytest.fail("chromium did not start its DevTools endpoint")
+            time.sleep(0.05)
+        self.port = int(active.read_text().split()[0])
+        self._socket: socket.socket | None = None
+        self._next_id = 0
+
+    def open(self, url: str) -> None:
+        """Open `url` in a new tab and attach to it."""
+        import http.client
+        from urllib.parse import quote, urlsplit
+
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.request("PUT", "/json/new?" + quote(url, safe=":/?&="))
+        target = json.loads(connection.getresponse().read())
+        connection.close()
+        path = urlsplit(target["webSocketDebuggerUrl"]).path
+        self._socket = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self._socket.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += self._socket.recv(1)
+        assert reply.startswith(b"HTTP/1.1 101"), reply
+
+    def evaluate(self, expression: str):
+        """The JSON value of a JavaScript expression in the page."""
+        self._next_id += 1
+        self._send({"id": self._next_id, "method": "Runtime.evaluate",
+                    "params": {"expression": expression, "returnByValue": True}})  # fmt: skip
+        while True:
+            message = self._receive()
+            if message.get("id") == self._next_id:
+                return message["result"]["result"].get("value")
+
+    def _send(self, message: dict) -> None:
+        payload = json.dumps(message).encode()
+        mask = os.urandom(4)
+        header = bytes([0x81])  # a final text frame
+        if len(payload) < 126:
+            header += bytes([0x80 | len(payload)])
+        else:
+            header += bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self._socket.sendall(header + mask + masked)
+
+    def _receive(self) -> dict:
+        data = b""
+        while True:
+            first, second = self._read(2)
+            length = second & 0x7F
+            if length == 126:
+                length = int.from_bytes(self._read(2), "big")
+            elif length == 127:
+                length = int.from_bytes(self._read(8), "big")
+            data += self._read(length)
+            if first & 0x80:  # the final fragment
+                return json.loads(data)
+
+    def _read(self, n: int) -> bytes:
+        buffer = b""
+        while len(buffer) < n:
+            chunk = self._socket.recv(n - len(buffer))
+            if not chunk:
+                raise ConnectionError("chromium closed the DevTools connection")
+            buffer += chunk
+        return buffer
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
