@@ -112,7 +112,9 @@ def markdown(
 ) -> str:
     """Return the README section: machine and command, both tables, notes and the summary."""
     parts = [
-        f"Measured on {machine_line} with `{command}`.",
+        f"Machine: {machine_line}.",
+        "",
+        f"Command: `{command}`",
         "",
         markdown_table(RESULT_HEADER, result_cells(results)),
         "",

@@ -184,7 +184,7 @@ def test_quick_run_writes_json_schema_and_markdown(tiny_bench_artifacts, tmp_pat
     assert "note: keras is not available" in result.stdout  # skipped cleanly, no Keras rows
     assert not any(r["runtime"] == "keras" for r in data["results"])
     text = md.read_text()
-    assert text.startswith("Measured on ") and "| variant | runtime |" in text
+    assert text.startswith("Machine: ") and "| variant | runtime |" in text
 
 
 def test_no_artifacts_names_the_commands(tmp_path):
