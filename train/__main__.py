@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         from edge_app.artifacts import atomic_path, atomic_write_json, check_writable_dir
         from train.data import load_mnist
 
-        out = check_writable_dir(args.out)
         data = load_mnist(args.data_dir)
+        out = check_writable_dir(args.out)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from train.fit import train_model
         from train.recipes import RECIPES
