@@ -1,4 +1,4 @@
-"""Soak test: many frames of a looping camera-like video through the reader; latency, fps and RSS over time.
+"""Soak test: a looping camera-like video through the app's headless frame loop; latency, fps, RSS over time.
 
     python benchmarks/soak.py [--frames 50000] [--model artifacts/model_int8.tflite] [--json FILE]
 
@@ -9,11 +9,12 @@ frames/s per window of frames, and RSS after warm-up and at the end.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +22,6 @@ from pathlib import Path
 # the repo root is needed to import edge_app (the deployed code) and the benchmarks package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks.cli import HelpFormatter  # noqa: E402
@@ -36,7 +36,6 @@ VIDEO_FRAMES = 40  # distinct frames in the looping video
 VIDEO_TIMEOUT_S = 600
 WARMUP_FRAMES = 100  # untimed: the classifier builds one interpreter per batch size it meets
 MAX_RSS_GROWTH_MB = 20.0
-NS_PER_MS = 1_000_000
 NS_PER_S = 1_000_000_000
 
 
@@ -69,27 +68,6 @@ class SoakResult:
         return data
 
 
-def looping_frames(video: Path) -> Iterator[np.ndarray]:
-    """Yield the video's frames forever, through edge_app.sources when it exists (as the app reads)."""
-    try:
-        from edge_app.sources import open_source
-    except ImportError:
-        open_source = None
-    if open_source is not None:
-        for frame in open_source(str(video), loop=True):
-            yield frame.image
-        return
-    while True:
-        capture = cv2.VideoCapture(str(video))
-        ok, image = capture.read()
-        if not ok:
-            raise UserError(f"cannot decode the soak video {video}")
-        while ok:
-            yield image
-            ok, image = capture.read()
-        capture.release()
-
-
 def window_size(frames: int) -> int:
     """Return WINDOW_FRAMES, or less so that short runs still have MIN_WINDOWS windows."""
     return max(1, min(WINDOW_FRAMES, frames // MIN_WINDOWS))
@@ -117,6 +95,45 @@ def make_video(path: Path, count: int) -> Path:
     return path
 
 
+class WindowSink:
+    """A sink of the app's frame loop: per-window latency percentiles and frames/s, RSS after warm-up.
+
+    Latency is the reader's own per-frame total (preprocessing + classification); frames/s is wall
+    time over the window, so decoding, JSON output and the loop itself count too.
+    """
+
+    def __init__(self, frames: int, window: int, on_window: Callable[[int, Window], None] | None):
+        self.frames, self.window, self.on_window = frames, window, on_window
+        self.windows: list[Window] = []
+        self.rss_start_mb = 0.0
+        self._seen, self._done, self._count = 0, 0, 0
+        self._samples = np.empty(window, np.float64)
+        self._start = time.perf_counter_ns()
+
+    def handle(self, result, frame: np.ndarray) -> None:
+        self._seen += 1
+        if self._seen <= WARMUP_FRAMES:
+            if self._seen == WARMUP_FRAMES:
+                self.rss_start_mb = rss_mb()
+                self._start = time.perf_counter_ns()
+            return
+        self._samples[self._count] = result.reading.latency_ms["total"]
+        self._count, self._done = self._count + 1, self._done + 1
+        if self._count == self.window or self._done == self.frames:
+            elapsed = time.perf_counter_ns() - self._start
+            p50, p99 = np.percentile(self._samples[: self._count], [50, 99])
+            fps = self._count * NS_PER_S / elapsed
+            self.windows.append(
+                Window(self._count, round(float(p50), 3), round(float(p99), 3), round(fps, 1))
+            )
+            if self.on_window is not None:
+                self.on_window(self._done, self.windows[-1])
+            self._count, self._start = 0, time.perf_counter_ns()
+
+    def close(self) -> None:
+        pass
+
+
 def soak(
     model: Path,
     frames: int,
@@ -125,48 +142,40 @@ def soak(
     video_frames: int = VIDEO_FRAMES,
     on_window: Callable[[int, Window], None] | None = None,
 ) -> SoakResult:
-    """Run `frames` frames through the reader and return the per-window statistics and RSS.
+    """Run `frames` frames (after warm-up) through the app's headless frame loop; return the windows and RSS.
 
+    The loop is `edge_app.app.run` reading a looping video through `edge_app.sources`, with the
+    `--headless` JSON sink (written to os.devnull) and a WindowSink that measures.
     `on_window(frames done, window)` is called as each window completes (progress on long runs).
     """
-    from edge_app.reader import read_digits
+    from edge_app.app import AppOptions, JsonSink, run
     from edge_app.runtime import Classifier
+    from edge_app.sources import open_source
 
     classifier = Classifier(model, num_threads=threads)
-    window = window or window_size(frames)
+    meter = WindowSink(frames, window or window_size(frames), on_window)
     with tempfile.TemporaryDirectory(prefix="mnist-edge-soak-") as tmp:
         video = make_video(Path(tmp) / "soak.avi", video_frames)
-        source = looping_frames(video)
-        for _ in range(WARMUP_FRAMES):
-            read_digits(next(source), classifier)
-        rss_start = rss_mb()
-        windows, samples = [], np.empty(window, np.int64)
-        done, count, window_start = 0, 0, time.perf_counter_ns()
-        while done < frames:
-            frame = next(source)
-            start = time.perf_counter_ns()
-            read_digits(frame, classifier)
-            samples[count] = time.perf_counter_ns() - start
-            count, done = count + 1, done + 1
-            if count == window or done == frames:
-                elapsed = time.perf_counter_ns() - window_start
-                ms = samples[:count] / NS_PER_MS
-                p50, p99 = np.percentile(ms, [50, 99])
-                fps = count * NS_PER_S / elapsed
-                windows.append(
-                    Window(count, round(float(p50), 3), round(float(p99), 3), round(fps, 1))
+        source = open_source(str(video), loop=True)
+        with open(os.devnull, "w") as devnull:
+            json_sink = JsonSink(devnull)
+            try:
+                run(
+                    source,
+                    classifier,
+                    AppOptions(max_frames=WARMUP_FRAMES + frames),
+                    [json_sink, meter],
                 )
-                if on_window is not None:
-                    on_window(done, windows[-1])
-                count, window_start = 0, time.perf_counter_ns()
-        source.close()
+            finally:
+                json_sink.close()
+                source.close()
     return SoakResult(
         frames,
         str(model),
-        round(rss_start, 1),
+        round(meter.rss_start_mb, 1),
         round(rss_mb(), 1),
         round(peak_rss_mb(), 1),
-        windows,
+        meter.windows,
     )
 
 
@@ -212,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_window(done: int, w: Window) -> None:
+    if done == w.frames:  # the first window: the header goes out only once the model loaded
+        print(f"{'frames':>8} {'p50 ms':>8} {'p99 ms':>8} {'frames/s':>9}")
     print(f"{done:>8} {w.p50_ms:>8.2f} {w.p99_ms:>8.2f} {w.fps:>9.0f}", flush=True)
 
 
@@ -222,7 +233,6 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(
                 f"no model {args.model}; make it with `python -m train && python -m convert`"
             )
-        print(f"{'frames':>8} {'p50 ms':>8} {'p99 ms':>8} {'frames/s':>9}", flush=True)
         result = soak(
             args.model, args.frames, args.threads, args.window, args.video_frames, _print_window
         )
