@@ -99,7 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-verify", action="store_true", help="skip the SHA-256 check against manifest.json"
     )
     p.add_argument("--polarity", choices=POLARITIES, default="auto", help="ink darker or lighter")
-    p.add_argument("--serve", default=None, metavar="[HOST:]PORT", help="live web view")
+    p.add_argument(
+        "--serve",
+        nargs="?",
+        const="8080",
+        default=None,
+        metavar="[HOST:]PORT",
+        help="live web view on HOST (default 127.0.0.1) and PORT (--serve alone: 8080)",
+    )
     p.add_argument(
         "--mqtt", default=None, metavar="URL", help="publish readings to mqtt://HOST/TOPIC"
     )

@@ -240,6 +240,13 @@ def test_parse_serve(spec, expected):
     assert parse_serve(spec) == expected
 
 
+def test_serve_alone_means_loopback_8080():
+    from edge_app.__main__ import build_parser
+
+    spec = build_parser().parse_args(["--source", "0", "--serve"]).serve
+    assert parse_serve(spec) == ("127.0.0.1", 8080)
+
+
 @pytest.mark.parametrize("spec", ["", "http", "host:", "1.2.3.4:99999", "::1:80", "-1"])
 def test_parse_serve_rejects(spec):
     with pytest.raises(UserError):
