@@ -210,7 +210,9 @@ class Bench:
         key = (str(model.path), runtime)
         if key not in self._rss:
             # Once per model and runtime, at the first thread count: threads add little memory.
-            self._rss[key] = probe_peak_rss_mb(runtime, model.path, threads)
+            self._rss[key] = probe_peak_rss_mb(
+                runtime, model.path, threads, raw=model.variant == FLOOR
+            )
         return self._rss[key]
 
     def measure(self, model: Model, runtime: str, threads: int) -> Result | None:

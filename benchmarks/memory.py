@@ -52,8 +52,11 @@ def peak_rss_mb() -> float:
     return peak / BYTES_PER_MB if sys.platform == "darwin" else peak / KB_PER_MB
 
 
-def probe_peak_rss_mb(runtime: str, model: Path, threads: int) -> float | None:
-    """Return the peak RSS (MB) of a fresh process running `model` on `runtime`, or None if it failed."""
+def probe_peak_rss_mb(runtime: str, model: Path, threads: int, raw: bool = False) -> float | None:
+    """Return the peak RSS (MB) of a fresh process running `model` on `runtime`, or None if it failed.
+
+    `raw`: the model is not a digit classifier (the floor), as in `open_runner`.
+    """
     result = subprocess.run(
         [
             sys.executable,
@@ -64,6 +67,7 @@ def probe_peak_rss_mb(runtime: str, model: Path, threads: int) -> float | None:
             str(model),
             "--threads",
             str(threads),
+            *(["--raw"] if raw else []),
         ],
         capture_output=True,
         text=True,
@@ -87,12 +91,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=ALL_RUNTIMES, required=True)
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--raw", action="store_true", help="not a digit classifier (the floor model)"
+    )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     batch = rng.integers(0, 256, (PROBE_BATCH, 28, 28), dtype=np.uint8)
     try:
         # checked: the benchmark already ran OpenCV's crash check on this model.
-        runner = open_runner(args.runtime, args.model, args.threads, batch[0], batch, checked=True)
+        runner = open_runner(
+            args.runtime, args.model, args.threads, batch[0], batch, raw=args.raw, checked=True
+        )
     except Unavailable as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
