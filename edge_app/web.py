@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"  # loopback unless the user asks for the network (see the README)
 DEFAULT_PORT = 8080
 JPEG_QUALITY = 80  # 0..100: a 640x480 frame is ~40 kB, fine for a phone on Wi-Fi
-MAX_STREAM_FPS = (
-    15.0  # frames/s encoded at most: smooth on a phone, half the work of a 30 fps camera
-)
+MAX_STREAM_FPS = 15.0  # encoded at most: smooth on a phone, half a 30 fps camera's work
 STALE_AFTER_S = 5.0  # /healthz turns 503 when no frame arrived for this long
 CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
 BOUNDARY = "mnist-edge-frame"
