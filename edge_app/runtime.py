@@ -105,8 +105,11 @@ def quantize(images: np.ndarray, spec: TensorSpec) -> np.ndarray:
     if not spec.quantized:
         return images.astype(spec.dtype, copy=False)
     info = np.iinfo(spec.dtype)
-    q = np.round(images / spec.scale + spec.zero_point)
-    return np.clip(q, info.min, info.max).astype(spec.dtype)
+    q = images * np.float32(1.0 / spec.scale)
+    q += np.float32(spec.zero_point)
+    np.rint(q, out=q)
+    np.clip(q, info.min, info.max, out=q)
+    return q.astype(spec.dtype)
 
 
 def dequantize(values: np.ndarray, spec: TensorSpec) -> np.ndarray:
@@ -118,6 +121,16 @@ def dequantize(values: np.ndarray, spec: TensorSpec) -> np.ndarray:
 
 def _bucket(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
+
+
+@dataclass
+class _Slot:
+    """An interpreter allocated for one batch size, with its tensor indices looked up once."""
+
+    interpreter: object
+    input_index: int
+    output_index: int
+    input_buffer: np.ndarray  # padded batch, reused every call
 
 
 class Classifier:
@@ -141,8 +154,8 @@ class Classifier:
             raise UserError(
                 f"cannot read model {self.model_path}: {e.strerror or e}; run `python -m convert` to make it"
             ) from e
-        self._interpreters: dict[int, object] = {}
-        first = self._interpreter(1)
+        self._slots: dict[int, _Slot] = {}
+        first = self._slot(1).interpreter
         self.input_spec = _spec(first.get_input_details()[0])
         self.output_spec = _spec(first.get_output_details()[0])
         if (
@@ -154,30 +167,36 @@ class Classifier:
                 f"{list(self.output_spec.shape)}, not 28x28 images -> {NUM_CLASSES} classes; use a model made by `python -m convert`"
             )
 
-    def _interpreter(self, batch: int):
-        """Return an interpreter with tensors allocated for `batch` images, built once per size."""
-        interpreter = self._interpreters.get(batch)
-        if interpreter is not None:
-            return interpreter
+    def _slot(self, batch: int) -> _Slot:
+        """Return the interpreter allocated for `batch` images, built once per size."""
+        slot = self._slots.get(batch)
+        if slot is not None:
+            return slot
         try:
             interpreter = self._interpreter_class(
                 model_content=self._model_bytes, num_threads=self.num_threads
             )
-            details = interpreter.get_input_details()
-            if len(details) != 1 or len(interpreter.get_output_details()) != 1:
+            inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+            if len(inputs) != 1 or len(outputs) != 1:
                 raise ValueError("expected one input and one output tensor")
-            shape = list(details[0]["shape"])
+            shape = list(inputs[0]["shape"])
             if batch != shape[0]:
                 shape[0] = batch
-                interpreter.resize_tensor_input(details[0]["index"], shape)
+                interpreter.resize_tensor_input(inputs[0]["index"], shape)
             interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             raise UserError(
                 f"{self.model_path} is not a usable TFLite model ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
                 "re-create it with `python -m convert`"
             ) from e
-        self._interpreters[batch] = interpreter
-        return interpreter
+        slot = _Slot(
+            interpreter=interpreter,
+            input_index=inputs[0]["index"],
+            output_index=outputs[0]["index"],
+            input_buffer=np.zeros(shape, inputs[0]["dtype"]),
+        )
+        self._slots[batch] = slot
+        return slot
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Return class probabilities, shape (N, 10) float32, for images shaped (N, 28, 28)."""
@@ -195,13 +214,12 @@ class Classifier:
             return np.concatenate(
                 [self.predict(images[i : i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
             )
-        batch = _bucket(n)
-        interpreter = self._interpreter(batch)
+        slot = self._slot(_bucket(n))
         x = quantize(images.astype(np.float32, copy=False), self.input_spec)
-        x = x.reshape((n, *self.input_spec.shape[1:]))
-        if batch != n:
-            x = np.concatenate([x, np.zeros((batch - n, *x.shape[1:]), x.dtype)])
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
-        interpreter.invoke()
-        out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[:n]
+        slot.input_buffer[:n] = x.reshape((n, *slot.input_buffer.shape[1:]))
+        if n < len(slot.input_buffer):
+            slot.input_buffer[n:] = 0
+        slot.interpreter.set_tensor(slot.input_index, slot.input_buffer)
+        slot.interpreter.invoke()
+        out = slot.interpreter.get_tensor(slot.output_index)[:n]
         return dequantize(out.reshape(n, NUM_CLASSES), self.output_spec)
