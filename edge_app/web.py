@@ -52,11 +52,20 @@ def reading_json(result: FrameResult) -> dict:
 
 
 class _Shared:
-    """What the reader thread hands to the encoder and the HTTP threads; guarded by `changed`."""
+    """What the reader thread hands to the encoder and the HTTP threads; guarded by `lock`.
+
+    Two conditions on the one lock, so each wake-up reaches only the threads it concerns: the reader
+    wakes the encoder (and only when it is idle), the encoder wakes the stream clients. Every
+    needless wake-up would make the reader thread hand the GIL over once more.
+    """
 
     def __init__(self) -> None:
-        self.changed = threading.Condition()
+        self.lock = threading.Lock()
+        self.frame_ready = threading.Condition(self.lock)  # the encoder waits for a frame
+        self.jpeg_ready = threading.Condition(self.lock)  # stream clients wait for a JPEG
+        self.stopping = threading.Event()  # set with `closed`: ends the encoder's rate-cap pause
         self.closed = False
+        self.encoder_idle = False  # the encoder waits on frame_ready: handle() must wake it
         self.seq = 0  # frames handled so far
         self.result: FrameResult | None = None
         self.frame: np.ndarray | None = None
@@ -113,25 +122,27 @@ class WebSink:
     @property
     def frames_encoded(self) -> int:
         """How many frames were JPEG-encoded for the stream (none while nobody watches)."""
-        with self._shared.changed:
+        with self._shared.lock:
             return self._shared.encoded
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Remember the latest frame and reading; returns at once, whatever the clients do."""
         shared = self._shared
-        with shared.changed:
+        with shared.lock:
             shared.seq += 1
             shared.result, shared.frame = result, frame
             shared.last_frame_s = time.monotonic()
-            if shared.streaming:
-                shared.changed.notify_all()
+            if shared.encoder_idle and shared.streaming:
+                shared.frame_ready.notify()
 
     def close(self) -> None:
         """Stop serving and end every stream."""
         shared = self._shared
-        with shared.changed:
+        with shared.lock:
             shared.closed = True
-            shared.changed.notify_all()
+            shared.frame_ready.notify_all()
+            shared.jpeg_ready.notify_all()
+        shared.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         for thread in self._threads:
@@ -140,7 +151,7 @@ class WebSink:
     def health(self) -> tuple[bool, dict]:
         """(frames are arriving, details for /healthz)."""
         shared = self._shared
-        with shared.changed:
+        with shared.lock:
             seq, last = shared.seq, shared.last_frame_s
         if not seq:
             return False, {"status": "waiting", "frames": 0, "detail": "no frame received yet"}
@@ -155,7 +166,7 @@ class WebSink:
     def latest_reading(self) -> bytes | None:
         """JSON bytes of the latest reading, None before the first frame."""
         shared = self._shared
-        with shared.changed:
+        with shared.lock:
             result, seq = shared.result, shared.seq
             if shared.reading_seq == seq:
                 return shared.reading
@@ -163,7 +174,7 @@ class WebSink:
             return None
         # Built here, in the HTTP thread, and only when asked: the reader thread never pays for it.
         reading = json.dumps(reading_json(result)).encode()
-        with shared.changed:
+        with shared.lock:
             if seq > shared.reading_seq:
                 shared.reading, shared.reading_seq = reading, seq
         return reading
@@ -172,13 +183,13 @@ class WebSink:
         """Yield JPEG bytes of each new annotated frame until the sink closes (one stream client)."""
         shared = self._shared
         sent = 0
-        with shared.changed:
+        with shared.lock:
             shared.streaming += 1
-            shared.changed.notify_all()  # wake the encoder for the frame already waiting
+            shared.frame_ready.notify()  # wake the encoder for the frame already waiting
         try:
             while True:
-                with shared.changed:
-                    shared.changed.wait_for(
+                with shared.lock:
+                    shared.jpeg_ready.wait_for(
                         lambda seen=sent: shared.closed or shared.jpeg_seq != seen
                     )
                     if shared.closed:
@@ -187,7 +198,7 @@ class WebSink:
                 if jpeg is not None:  # None only when the very first frame failed to encode
                     yield jpeg
         finally:
-            with shared.changed:
+            with shared.lock:
                 shared.streaming -= 1
 
     def _encode_loop(self) -> None:
@@ -197,15 +208,17 @@ class WebSink:
         params = [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality]
         next_s = 0.0
         while True:
-            with shared.changed:
-                # The frame-rate cap first, so a fast source (a video read flat out) is not
-                # encoded flat out too: the encoder would take CPU the reader needs.
-                shared.changed.wait_for(lambda: shared.closed, max(0.0, next_s - time.monotonic()))
-                shared.changed.wait_for(
+            # The frame-rate cap first, so a fast source (a video read flat out) is not encoded
+            # flat out too: the encoder would take CPU the reader needs.
+            shared.stopping.wait(max(0.0, next_s - time.monotonic()))
+            with shared.lock:
+                shared.encoder_idle = True
+                shared.frame_ready.wait_for(
                     lambda: (
                         shared.closed or (shared.streaming > 0 and shared.seq != shared.jpeg_seq)
                     )
                 )
+                shared.encoder_idle = False
                 if shared.closed:
                     return
                 result, frame, seq = shared.result, shared.frame, shared.seq
@@ -215,12 +228,12 @@ class WebSink:
             except Exception:  # a drawing bug must not kill the live view: log it, skip the frame
                 log.exception("web view: could not encode frame %d", seq)
                 ok = False
-            with shared.changed:
+            with shared.lock:
                 if ok:
                     shared.jpeg = buffer.tobytes()
                     shared.encoded += 1
                 shared.jpeg_seq = seq
-                shared.changed.notify_all()
+                shared.jpeg_ready.notify_all()
 
 
 class _Server(ThreadingHTTPServer):
