@@ -94,3 +94,28 @@ def tiny_artifacts(tmp_path_factory, mnist) -> Path:
     )
     assert result.gate.passed, result.gate.reasons
     return folder
+
+
+# Epochs of the default (edge) recipe for the session's trained model: enough to read camera-like
+# frames well (about 98.4% on MNIST, 90% on generated frames), short enough for a test run.
+TRAINED_EPOCHS = 5
+
+
+@pytest.fixture(scope="session")
+def trained_artifacts(tmp_path_factory, mnist_dir) -> Path:
+    """Artifacts made by the real command lines, as a user makes them: `train` then `convert`.
+
+    Set MNIST_EDGE_ARTIFACTS to a folder made by the full main job to reuse it instead.
+    """
+    existing = os.environ.get("MNIST_EDGE_ARTIFACTS")
+    if existing:
+        return Path(existing).resolve()
+    folder = tmp_path_factory.mktemp("trained_artifacts")
+    env = {"MNIST_DIR": str(mnist_dir)}
+    trained = run_module("train", "--epochs", str(TRAINED_EPOCHS), "--out", str(folder), env=env)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    converted = run_module(
+        "convert", "--model", str(folder / "model.keras"), "--out", str(folder), env=env
+    )
+    assert converted.returncode == 0, converted.stderr[-3000:]
+    return folder

@@ -1,9 +1,9 @@
 """`python -m edge_app` end to end: the --headless JSON contract on a folder and a video, no TensorFlow,
 bad models and flags (one line, exit 2), golden images, and reading accuracy with a trained model.
 
-Reading-accuracy tests need a trained int8 model: $MNIST_EDGE_MODEL or artifacts/model_int8.tflite
-(made by `python -m train && python -m convert`); without one they skip. Everything else runs on a
-tiny random-weight model built here without TensorFlow.
+Reading-accuracy tests use the int8 model of the session's `trained_artifacts` (the real train and
+convert command lines, see conftest; $MNIST_EDGE_ARTIFACTS reuses a full run). Everything else runs
+on a tiny random-weight model built here without TensorFlow.
 
 Regenerate the golden images (tests/data/golden_*.jpg and golden.json) with
 `python -c "from tests.test_edge_cli import make_golden; make_golden()"` and check their readings
@@ -105,17 +105,10 @@ def tflite_mlp(side: int = 28, classes: int = 10, seed: int = 0) -> bytes:
     return bytes(builder.Output())
 
 
-def trained_model() -> Path | None:
-    """The trained int8 model to check readings with, or None."""
-    env = os.environ.get("MNIST_EDGE_MODEL")
-    candidates = [Path(env)] if env else [ROOT / "artifacts" / "model_int8.tflite"]
-    return next((p for p in candidates if p.is_file()), None)
-
-
-needs_trained_model = pytest.mark.skipif(
-    trained_model() is None,
-    reason="needs a trained int8 model: set MNIST_EDGE_MODEL or run train and convert",
-)
+@pytest.fixture(scope="module")
+def trained_model(trained_artifacts) -> Path:
+    """The trained int8 model to check readings with."""
+    return trained_artifacts / "model_int8.tflite"
 
 
 @pytest.fixture(scope="module")
@@ -293,24 +286,22 @@ def test_golden_images_segment_into_their_digits():
         assert len(extract_digits(frame)) == len(text), name
 
 
-@needs_trained_model
-def test_golden_images_read_with_the_trained_model():
+def test_golden_images_read_with_the_trained_model(trained_model):
     from edge_app.model import load_classifier
     from edge_app.reader import read_digits
 
-    classifier = load_classifier(trained_model(), verify=False)
+    classifier = load_classifier(trained_model, verify=False)
     for name, text in _golden().items():
         assert read_digits(cv2.imread(str(DATA / name)), classifier).text == text, name
 
 
-@needs_trained_model
-def test_reading_accuracy_end_to_end(frames_dir):
+def test_reading_accuracy_end_to_end(frames_dir, trained_model):
     proc = run_module(
         "edge_app",
         "--source",
         str(frames_dir),
         "--model",
-        str(trained_model()),
+        str(trained_model),
         "--headless",
         "--no-verify",
     )

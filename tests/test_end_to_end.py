@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_module
+from tests.conftest import TRAINED_EPOCHS, run_module
 
 pytest.importorskip("tensorflow")
 
@@ -14,29 +14,29 @@ FRAMES = 24
 
 
 @pytest.mark.slow
-def test_train_convert_read_benchmark(tmp_path, mnist_dir):
-    art = tmp_path / "artifacts"
-    env = {"MNIST_DIR": str(mnist_dir)}
+def test_train_convert_read_benchmark(trained_artifacts, tmp_path, mnist_dir):
+    art = trained_artifacts  # made by `python -m train` and `python -m convert` (see conftest)
+    metrics = json.loads((art / "train_metrics.json").read_text())
+    assert metrics["recipe"] == "edge" and metrics["epochs_run"] == TRAINED_EPOCHS
+    assert metrics["test_accuracy"] > 0.97
 
-    trained = run_module("train", "--recipe", "seed", "--epochs", "2", "--out", str(art), env=env)
-    assert trained.returncode == 0, trained.stderr[-2000:]
-    train_accuracy = json.loads((art / "train_metrics.json").read_text())["test_accuracy"]
-    assert train_accuracy > 0.95
-
-    converted = run_module(
-        "convert", "--model", str(art / "model.keras"), "--out", str(art), env=env
-    )
-    assert converted.returncode == 0, converted.stderr[-2000:]
     report = json.loads((art / "convert_report.json").read_text())
     assert report["gate"]["passed"] is True
-    assert set(report["variants"]) == {"float32", "float16", "dynamic", "int8"}
+    assert set(report["variants"]) >= {"float32", "float16", "dynamic", "int8"}
     int8 = report["variants"]["int8"]
     assert abs(int8["accuracy"] - report["float_accuracy"]) <= 0.005
     assert int8["size_bytes"] <= 0.3 * report["variants"]["float32"]["size_bytes"]
 
     frames = tmp_path / "frames"
     made = run_module(
-        "edge_app.synthetic", "--out", str(frames), "--count", str(FRAMES), "--seed", "7", env=env
+        "edge_app.synthetic",
+        "--out",
+        str(frames),
+        "--count",
+        str(FRAMES),
+        "--seed",
+        "7",
+        env={"MNIST_DIR": str(mnist_dir)},
     )
     assert made.returncode == 0, made.stderr
     truth = json.loads((frames / "labels.json").read_text())
@@ -52,8 +52,8 @@ def test_train_convert_read_benchmark(tmp_path, mnist_dir):
         assert list(r) == ["frame", "source", "text", "digits", "latency_ms"]
         assert list(r["latency_ms"]) == ["preprocess", "inference", "total"]
     correct = sum(r["text"] == truth[r["source"]] for r in lines)
-    # A 2-epoch seed model is weaker than the default one on pen and font digits; most must still read.
-    assert correct >= 0.75 * FRAMES, [(r["source"], r["text"], truth[r["source"]]) for r in lines]
+    # A 5-epoch model reads about 90% of generated frames exactly (the full recipe about 97%).
+    assert correct >= 0.8 * FRAMES, [(r["source"], r["text"], truth[r["source"]]) for r in lines]
 
     bench_json = tmp_path / "bench.json"
     bench = run_module(
