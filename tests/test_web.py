@@ -312,3 +312,23 @@ def test_stalled_client_does_not_block_reader_or_others():
     finally:
         stalled.close()
         sink.close()
+
+
+def test_service_unit_runs_the_web_view_as_an_unprivileged_user():
+    import configparser
+    import shlex
+
+    from edge_app.__main__ import build_parser
+    from tests.edge_live import ROOT
+
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str  # systemd keys are case-sensitive
+    unit.read(ROOT / "deploy" / "mnist-edge.service")
+    service = unit["Service"]
+    assert service["Restart"] == "on-failure"
+    assert service["User"] not in ("", "root") and service["User"] == service["Group"]
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    command = shlex.split(service["ExecStart"].replace("\\\n", " ").replace("\\", " "))
+    assert command[0].endswith("/venv/bin/python") and command[1:3] == ["-m", "edge_app"]
+    args = build_parser().parse_args(command[3:])  # the app accepts the unit's command line
+    assert args.headless and parse_serve(args.serve) == ("0.0.0.0", 8080)
