@@ -108,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="live web view on HOST (default 127.0.0.1) and PORT (--serve alone: 8080)",
     )
     p.add_argument(
-        "--mqtt", default=None, metavar="URL", help="publish readings to mqtt://HOST/TOPIC"
+        "--mqtt",
+        default=None,
+        metavar="URL",
+        help='publish readings to mqtt://HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
     )
     p.add_argument("--verbose", action="store_true", help="debug logs on stderr")
     return p
