@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
 from edge_app.artifacts import atomic_write_json  # noqa: E402
+from edge_app.cli_args import positive_int  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
 
 DEFAULT_FRAMES = 50_000
@@ -179,16 +180,6 @@ def soak(
     )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/soak.py",
@@ -196,23 +187,23 @@ def build_parser() -> argparse.ArgumentParser:
         "frames/s per window, RSS after warm-up and at the end.",
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--frames", type=_positive_int, default=DEFAULT_FRAMES, help="timed frames")
+    parser.add_argument("--frames", type=positive_int, default=DEFAULT_FRAMES, help="timed frames")
     parser.add_argument(
         "--model",
         type=Path,
         default=Path("artifacts/model_int8.tflite"),
         help="the .tflite to read with",
     )
-    parser.add_argument("--threads", type=_positive_int, default=1, help="interpreter threads")
+    parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     parser.add_argument(
         "--window",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help=f"frames per window (default {WINDOW_FRAMES}, fewer for short runs)",
     )
     parser.add_argument(
         "--video-frames",
-        type=_positive_int,
+        type=positive_int,
         default=VIDEO_FRAMES,
         help="distinct frames in the looping video",
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
 from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions
 from convert.variants import VARIANTS
+from edge_app.cli_args import fraction, non_negative_float
 from edge_app.errors import UserError
 from edge_app.runtime import RUNTIME_CHOICES
 
@@ -21,26 +22,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         raise UserError(f"{message} (see `python -m convert --help`)")
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be within 0..1, got {text}")
-    return value
 
 
 def _variant_list(text: str) -> tuple[str, ...]:
@@ -68,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument(
         "--max-drop",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=DEFAULT_MAX_DROP_PP,
         metavar="PP",
         help="fail when a variant's accuracy is more than PP percentage points below float Keras "
@@ -76,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-agreement",
-        type=_fraction,
+        type=fraction,
         default=DEFAULT_MIN_AGREEMENT,
         metavar="F",
         help="fail when a variant's top-1 agrees with float Keras on less than this fraction",

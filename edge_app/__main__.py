@@ -7,6 +7,7 @@ import logging
 import sys
 
 from edge_app.app import AppOptions, JsonSink, SaveSink, WindowSink, has_display, run
+from edge_app.cli_args import fraction, non_negative_int, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES
@@ -27,36 +28,6 @@ def _roi(text: str) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
-    return value
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m edge_app",
@@ -74,24 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roi", type=_roi, default=None, help="only read inside x,y,w,h (pixels)")
     p.add_argument(
         "--min-confidence",
-        type=_fraction,
+        type=fraction,
         default=ReaderOptions.min_confidence,
         help="digits below this probability are shown as ?",
     )
     p.add_argument(
         "--stable",
-        type=_positive,
+        type=positive_int,
         default=1,
         help="live sources: report a number only after N identical consecutive readings",
     )
-    p.add_argument("--threads", type=_positive, default=1, help="interpreter threads")
+    p.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
     p.add_argument("--save-dir", default=None, help="save annotated frames (JPEG) here")
-    p.add_argument("--max-frames", type=_non_negative, default=None, help="stop after N frames")
+    p.add_argument("--max-frames", type=non_negative_int, default=None, help="stop after N frames")
     p.add_argument("--loop", action="store_true", help="replay a video, image or folder forever")
     p.add_argument(
         "--max-retries",
-        type=_non_negative,
+        type=non_negative_int,
         default=RetryPolicy.max_retries,
         help="live sources: reconnect attempts after a drop before giving up (exit 3)",
     )

@@ -99,7 +99,7 @@ def test_cli_writes_model_and_metrics(tmp_path, mnist_dir):
     [
         (["--data-dir", "/nonexistent/mnist"], "does not exist"),
         (["--recipe", "bogus"], "invalid choice"),
-        (["--epochs", "0"], "must be at least 1"),
+        (["--epochs", "0"], "whole number >= 1"),
         (["--no-such-flag"], "unrecognized arguments"),
     ],
 )

@@ -7,16 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from edge_app.cli_args import positive_int
 from edge_app.errors import UserError
 
 DEFAULT_OUT = Path("artifacts")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder with the four MNIST IDX files (.gz or raw); default $MNIST_DIR, else tensorflow_datasets",
     )
     parser.add_argument(
-        "--epochs", type=_positive_int, default=None, help="override the recipe's (maximum) epochs"
+        "--epochs", type=positive_int, default=None, help="override the recipe's (maximum) epochs"
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed; the same seed gives the same model"
