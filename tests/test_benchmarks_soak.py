@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import run_module
-from tests.test_benchmarks import tiny_classifier_tflite
+from tests.tiny_tflite import tiny_classifier_tflite
 
 SOAK_FRAMES = 700
 MAX_RSS_GROWTH_MB = 20.0

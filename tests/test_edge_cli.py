@@ -26,6 +26,7 @@ from edge_app import synthetic
 from edge_app.__main__ import main
 from edge_app.artifacts import sha256_file
 from tests.conftest import ROOT, run_module
+from tests.tiny_tflite import tiny_classifier_tflite
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = {"golden_42.jpg": ("42", 11), "golden_2026.jpg": ("2026", 12), "golden_7.jpg": ("7", 13)}
@@ -37,74 +38,6 @@ MIN_SEGMENTED = 0.9  # share of frames where the reader finds exactly the digits
 MIN_EXACT_MATCH = 0.85  # whole-number accuracy on the small set with a trained model
 
 
-def tflite_mlp(side: int = 28, classes: int = 10, seed: int = 0) -> bytes:
-    """Return a float32 .tflite: (N, side, side) -> RESHAPE -> FULLY_CONNECTED -> SOFTMAX."""
-    schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
-    import flatbuffers
-
-    rng = np.random.default_rng(seed)
-    n_in = side * side
-    constants = [
-        np.array([-1, n_in], np.int32),
-        rng.normal(0, 0.05, (classes, n_in)).astype(np.float32),
-        np.zeros(classes, np.float32),
-    ]
-    buffers = [schema.BufferT()]
-    for array in constants:
-        buffer = schema.BufferT()
-        buffer.data = list(array.tobytes())
-        buffers.append(buffer)
-    f32, i32 = schema.TensorType.FLOAT32, schema.TensorType.INT32
-    specs = [
-        ([1, side, side], f32, 0),
-        ([2], i32, 1),
-        ([1, n_in], f32, 0),
-        ([classes, n_in], f32, 2),
-        ([classes], f32, 3),
-        ([1, classes], f32, 0),
-        ([1, classes], f32, 0),
-    ]
-    tensors = []
-    for i, (shape, dtype, buffer) in enumerate(specs):
-        t = schema.TensorT()
-        t.name, t.shape, t.type, t.buffer = f"t{i}", shape, dtype, buffer
-        tensors.append(t)
-    reshape, fc, softmax = (
-        schema.ReshapeOptionsT(),
-        schema.FullyConnectedOptionsT(),
-        schema.SoftmaxOptionsT(),
-    )
-    reshape.newShape, softmax.beta = [-1, n_in], 1.0
-    ops_, opts_ = schema.BuiltinOperator, schema.BuiltinOptions
-    codes, ops = [], []
-    layers = [
-        (ops_.RESHAPE, [0, 1], [2], opts_.ReshapeOptions, reshape),
-        (ops_.FULLY_CONNECTED, [2, 3, 4], [5], opts_.FullyConnectedOptions, fc),
-        (ops_.SOFTMAX, [5], [6], opts_.SoftmaxOptions, softmax),
-    ]
-    for i, (code, ins, outs, kind, options) in enumerate(layers):
-        c = schema.OperatorCodeT()
-        c.builtinCode = c.deprecatedBuiltinCode = code
-        c.version = 1
-        codes.append(c)
-        op = schema.OperatorT()
-        op.opcodeIndex, op.inputs, op.outputs = i, ins, outs
-        op.builtinOptionsType, op.builtinOptions = kind, options
-        ops.append(op)
-    subgraph = schema.SubGraphT()
-    subgraph.tensors, subgraph.inputs, subgraph.outputs, subgraph.operators = tensors, [0], [6], ops
-    model = schema.ModelT()
-    model.version, model.operatorCodes, model.subgraphs, model.buffers = (
-        3,
-        codes,
-        [subgraph],
-        buffers,
-    )
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
-
-
 @pytest.fixture(scope="module")
 def trained_model(trained_artifacts) -> Path:
     """The trained int8 model to check readings with."""
@@ -114,7 +47,7 @@ def trained_model(trained_artifacts) -> Path:
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("model") / "model_int8.tflite"
-    path.write_bytes(tflite_mlp())
+    path.write_bytes(tiny_classifier_tflite())
     return path
 
 
@@ -230,7 +163,7 @@ def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model
     cut.write_bytes(tiny_model.read_bytes()[:2000])
     _one_line_error(capsys, [*src, "--model", str(cut)])
     wrong = tmp_path / "wrong.tflite"
-    wrong.write_bytes(tflite_mlp(side=32))
+    wrong.write_bytes(tiny_classifier_tflite(side=32))
     _one_line_error(capsys, [*src, "--model", str(wrong)], match="28x28")
 
 
