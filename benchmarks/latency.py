@@ -28,7 +28,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import report  # noqa: E402
-from benchmarks.cli import HelpFormatter  # noqa: E402
+from benchmarks.cli import HelpFormatter, check_output_file, write_output  # noqa: E402
 from benchmarks.floor import write_floor_models  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
 from benchmarks.memory import probe_peak_rss_mb  # noqa: E402
@@ -426,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     # tf.lite is measured on purpose, beside LiteRT; its deprecation notice is not news here.
     warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
     try:
+        for path, flag in (
+            (args.json, "--json"),
+            (args.markdown, "--markdown"),
+            (args.plot, "--plot"),
+        ):
+            check_output_file(path, flag)
         if args.plot is not None:
             try:
                 import matplotlib  # noqa: F401
@@ -445,11 +451,18 @@ def main(argv: list[str] | None = None) -> int:
             mnist = load_mnist(args.data_dir)
             test_set = (mnist.x_test, mnist.y_test)
         bench = run(args.artifacts, args.runtimes, threads, QUICK if args.quick else FULL, test_set)
+        machine = machine_info()
+        summary = summary_lines(bench.results, bench.end_to_end, tuple(TFLITE_RUNTIMES))
+        print_report(bench, machine, summary)
+        write_outputs(args, argv, bench, machine, summary)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    machine = machine_info()
-    summary = summary_lines(bench.results, bench.end_to_end, tuple(TFLITE_RUNTIMES))
+    return 0
+
+
+def print_report(bench: Benchmark, machine: dict, summary: list[str]) -> None:
+    """Print the machine, the tables, the notes and the summary lines."""
     print(f"machine: {describe(machine)}")
     print(report.text_table(report.RESULT_HEADER, report.result_cells(bench.results)))
     print(*report.legend(bench.results), sep="\n")
@@ -459,28 +472,33 @@ def main(argv: list[str] | None = None) -> int:
     for note in bench.notes:
         print(f"note: {note}")
     print(*("summary: " + s for s in summary), sep="\n")
+
+
+def write_outputs(
+    args: argparse.Namespace,
+    argv: list[str] | None,
+    bench: Benchmark,
+    machine: dict,
+    summary: list[str],
+) -> None:
+    """Write the --json, --markdown and --plot files asked for; a write failure is a UserError."""
     if args.json:
-        atomic_write_json(
-            args.json,
-            {
-                "results": [r.to_json() for r in bench.results],
-                "end_to_end": [r.to_json() for r in bench.end_to_end],
-                "machine": machine,
-            },
-        )
+        data = {
+            "results": [r.to_json() for r in bench.results],
+            "end_to_end": [r.to_json() for r in bench.end_to_end],
+            "machine": machine,
+        }
+        write_output(args.json, "--json", lambda path: atomic_write_json(path, data))
     if args.markdown:
         command = " ".join(
             ["python benchmarks/latency.py", *(argv if argv is not None else sys.argv[1:])]
         )
-        atomic_write_text(
-            args.markdown,
-            report.markdown(
-                bench.results, bench.end_to_end, bench.notes, summary, describe(machine), command
-            ),
+        text = report.markdown(
+            bench.results, bench.end_to_end, bench.notes, summary, describe(machine), command
         )
+        write_output(args.markdown, "--markdown", lambda path: atomic_write_text(path, text))
     if args.plot:
-        report.plot(args.plot, bench.results)
-    return 0
+        write_output(args.plot, "--plot", lambda path: report.plot(path, bench.results))
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.cli import HelpFormatter  # noqa: E402
+from benchmarks.cli import HelpFormatter, check_output_file, write_output  # noqa: E402
 from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
+from benchmarks.stats import NS_PER_S  # noqa: E402
 from edge_app.artifacts import atomic_write_json  # noqa: E402
 from edge_app.cli_args import positive_int  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
@@ -37,7 +38,6 @@ VIDEO_FRAMES = 40  # distinct frames in the looping video
 VIDEO_TIMEOUT_S = 600
 WARMUP_FRAMES = 100  # untimed: the classifier builds one interpreter per batch size it meets
 MAX_RSS_GROWTH_MB = 20.0
-NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,7 @@ def _print_window(done: int, w: Window) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_output_file(args.json, "--json")
         if not args.model.is_file():
             raise UserError(
                 f"no model {args.model}; make it with `python -m train && python -m convert`"
@@ -227,17 +228,19 @@ def main(argv: list[str] | None = None) -> int:
         result = soak(
             args.model, args.frames, args.threads, args.window, args.video_frames, _print_window
         )
+        first, last = result.windows[0], result.windows[-1]
+        print(
+            f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
+            f"{result.rss_end_mb:.1f} MB ({result.rss_growth_mb:+.1f} MB, bound {MAX_RSS_GROWTH_MB:.0f}), "
+            f"p99 first/last window {first.p99_ms:.2f}/{last.p99_ms:.2f} ms"
+        )
+        if args.json:
+            write_output(
+                args.json, "--json", lambda path: atomic_write_json(path, result.to_json())
+            )
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    first, last = result.windows[0], result.windows[-1]
-    print(
-        f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
-        f"{result.rss_end_mb:.1f} MB ({result.rss_growth_mb:+.1f} MB, bound {MAX_RSS_GROWTH_MB:.0f}), "
-        f"p99 first/last window {first.p99_ms:.2f}/{last.p99_ms:.2f} ms"
-    )
-    if args.json:
-        atomic_write_json(args.json, result.to_json())
     return 0
 
 

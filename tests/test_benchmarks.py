@@ -120,6 +120,26 @@ def test_no_artifacts_names_the_commands(tmp_path):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("flag", ["--json", "--markdown"])
+def test_unwritable_output_fails_before_measuring(flag, tiny_bench_artifacts, tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("a file, not a folder")
+    result = run_module(
+        LATENCY,
+        "--artifacts",
+        str(tiny_bench_artifacts),
+        "--quick",
+        "--runtimes",
+        "litert",
+        flag,
+        str(not_a_folder / "out"),
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot write {flag}")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""  # nothing measured, no table printed
+
+
 @pytest.mark.parametrize(
     "args", [["--threads", "0"], ["--threads", "one"], ["--bogus"], ["--runtimes", "cuda"]]
 )

@@ -39,3 +39,14 @@ def test_soak_missing_model_is_one_line_exit_2(tmp_path):
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_soak_unwritable_json_fails_before_the_run(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("a file, not a folder")
+    result = run_module(
+        "benchmarks/soak.py", "--frames", "10", "--json", str(not_a_folder / "soak.json")
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot write --json")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
