@@ -46,6 +46,7 @@ from benchmarks.runners import (  # noqa: E402
 )
 from benchmarks.stats import NS_PER_US, throughput_per_s, time_calls  # noqa: E402
 from edge_app.artifacts import atomic_write_json, atomic_write_text  # noqa: E402
+from edge_app.cli_args import positive_int  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
 
 VARIANT_ORDER = ("float32", "float16", "dynamic", "int8")
@@ -115,14 +116,10 @@ class Benchmark:
 
 
 def _positive_ints(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(dict.fromkeys(int(v) for v in text.split(",") if v.strip()))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"thread counts must be at least 1, got {text!r}")
+    """Parse "1,2,4" with the range check (and messages) every command line uses."""
+    values = tuple(dict.fromkeys(positive_int(v.strip()) for v in text.split(",") if v.strip()))
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}")
     return values
 
 

@@ -29,6 +29,12 @@ import numpy as np  # noqa: E402
 from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
 from edge_app.app import AppOptions, FrameResult, run  # noqa: E402
+from edge_app.cli_args import (  # noqa: E402
+    bounded,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+)
 from edge_app.errors import UserError  # noqa: E402
 from edge_app.model import DEFAULT_MODEL, load_classifier  # noqa: E402
 from edge_app.sources import Frame  # noqa: E402
@@ -39,6 +45,7 @@ NS_PER_MS = 1e6
 POLL_INTERVAL_S = 0.5  # the page's /api/reading poll
 DISTINCT_FRAMES = 24  # synthetic frames generated, cycled through each round
 ALLOWED_OVERHEAD = 0.10  # the issue's bound on the web view's cost
+MIN_FRAMES = 10  # per round: fewer make the percentiles meaningless
 
 
 class TimedFrames:
@@ -126,16 +133,22 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--model", default=DEFAULT_MODEL, help="the .tflite model the app uses")
-    parser.add_argument("--frames", type=int, default=200, help="frames per round")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds of each mode, alternating")
-    parser.add_argument("--clients", type=int, default=2, help="browsers watching in web rounds")
-    parser.add_argument("--fps", type=float, default=30.0, help="source frame rate; 0 = unpaced")
-    parser.add_argument("--threads", type=int, default=1, help="interpreter threads")
-    parser.add_argument("--seed", type=int, default=0, help="synthetic frames' seed")
+    parser.add_argument(
+        "--frames", type=bounded(int, minimum=MIN_FRAMES), default=200, help="frames per round"
+    )
+    parser.add_argument(
+        "--rounds", type=positive_int, default=4, help="rounds of each mode, alternating"
+    )
+    parser.add_argument(
+        "--clients", type=non_negative_int, default=2, help="browsers watching in web rounds"
+    )
+    parser.add_argument(
+        "--fps", type=non_negative_float, default=30.0, help="source frame rate; 0 = unpaced"
+    )
+    parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="synthetic frames' seed")
     args = parser.parse_args(argv)
     try:
-        if args.frames < 10 or args.rounds < 1 or args.clients < 0 or args.fps < 0:
-            raise UserError("need --frames >= 10, --rounds >= 1, --clients >= 0, --fps >= 0")
         classifier = load_classifier(args.model, "auto", args.threads, False)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

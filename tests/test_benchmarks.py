@@ -177,3 +177,15 @@ def test_opencv_reason_is_one_line():
         "(-213:The function/feature is not implemented) Unsupported operator type SHAPE in function 'populateNet'\n"
     )
     assert first_line(error) == "Unsupported operator type SHAPE"
+
+
+@pytest.mark.parametrize(
+    "args", [["--seed", "-1"], ["--frames", "5"], ["--fps", "-1"], ["--clients", "x"]]
+)
+def test_web_overhead_bad_flags_exit_2(args, capsys):
+    from benchmarks import web_overhead
+
+    with pytest.raises(SystemExit) as exit_info:
+        web_overhead.main(args)
+    assert exit_info.value.code == 2
+    assert f"argument {args[0]}:" in capsys.readouterr().err
