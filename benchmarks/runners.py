@@ -88,25 +88,27 @@ class TFLiteRunner(Runner):
         raw: bool = False,
     ):
         try:
-            self.classifier = (
-                None if raw else Classifier(path, runtime=runtime, num_threads=threads)
-            )
-            interpreter_class, self.runtime = load_interpreter_class(runtime)
+            if raw:
+                self.classifier = None
+                interpreter_class, self.runtime = load_interpreter_class(runtime)
+            else:
+                self.classifier = Classifier(path, runtime=runtime, num_threads=threads)
+                # The runtime the Classifier loaded (an already imported module: no second search).
+                self.runtime = self.classifier.runtime
+                interpreter_class, _ = load_interpreter_class(self.runtime)
+            model_bytes = path.read_bytes()
             # The one-image path times set_tensor + invoke + get_tensor on a batch-1 interpreter
             # built exactly as the Classifier builds it, without the Python-side quantization.
-            self.interpreter = interpreter_class(
-                model_content=path.read_bytes(), num_threads=threads
-            )
+            self.interpreter = interpreter_class(model_content=model_bytes, num_threads=threads)
             self.interpreter.allocate_tensors()
             detail = self.interpreter.get_input_details()[0]
-            spec = self.classifier.input_spec if self.classifier else None
-            self._x = (
-                to_float(image[None]) if spec is None else quantize(to_float(image[None]), spec)
+            x = to_float(image[None])
+            self._x = (x if raw else quantize(x, self.classifier.input_spec)).reshape(
+                detail["shape"]
             )
-            self._x = self._x.reshape(detail["shape"])
             if raw:
                 self._batch_interpreter = interpreter_class(
-                    model_content=path.read_bytes(), num_threads=threads
+                    model_content=model_bytes, num_threads=threads
                 )
                 self._batch_interpreter.resize_tensor_input(
                     detail["index"], [len(batch), *detail["shape"][1:]]
