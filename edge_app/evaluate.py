@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge_app.cli_args import fraction, non_negative_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import DEFAULT_OPTIONS
@@ -46,12 +47,15 @@ def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
     loop (a freshly decoded frame is in cache; hundreds of decoded frames in RAM are not).
     """
     folder = Path(folder)
+    hint = "make it with python -m edge_app.synthetic"
     try:
         labels = json.loads((folder / LABELS_NAME).read_text())
     except (OSError, ValueError) as e:
+        raise UserError(f"cannot read {folder / LABELS_NAME} ({e}); {hint}") from e
+    if not isinstance(labels, dict) or not all(isinstance(t, str) for t in labels.values()):
         raise UserError(
-            f"cannot read {folder / LABELS_NAME} ({e}); make it with python -m edge_app.synthetic"
-        ) from e
+            f"{folder / LABELS_NAME} is not a JSON object of {{file name: expected text}}; {hint}"
+        )
     items = []
     for name, text in labels.items():
         try:
@@ -113,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", required=True, help="folder with frames and labels.json")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="int8 .tflite model")
     parser.add_argument("--runtime", default="auto", choices=RUNTIME_CHOICES)
-    parser.add_argument("--min-confidence", type=float, default=ReaderOptions.min_confidence)
+    parser.add_argument(
+        "--min-confidence",
+        type=fraction,
+        default=ReaderOptions.min_confidence,
+        help="digits below this softmax confidence read as unknown",
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip the manifest SHA-256 check")
     parser.add_argument(
-        "--show-errors", type=int, default=20, help="misread frames to list on stderr"
+        "--show-errors", type=non_negative_int, default=20, help="misread frames to list on stderr"
     )
     args = parser.parse_args(argv)
     try:
