@@ -17,11 +17,14 @@ import cv2
 import numpy as np
 
 from edge_app.artifacts import atomic_path, atomic_write_bytes, atomic_write_json
+from edge_app.cli_args import bounded, fraction, positive_int
 from edge_app.errors import UserError
 
 FRAME_SIZE_PX = (640, 480)  # width, height of a VGA webcam frame
 GLYPH_RENDER_PX = 200  # digits are drawn this tall, then resized: antialiased strokes
 LABELS_NAME = "labels.json"
+JPEG_QUALITY_RANGE = (35, 92)  # per-frame webcam JPEG quality, blocky to clean (end excluded)
+MAX_SEED = 2**32 - 1
 STYLES = ("mnist", "font", "stroke")
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -310,6 +313,20 @@ def make_frame(
     Each digit is drawn in a random style: an MNIST test digit (when `mnist` is given), a Hershey
     font glyph, or a pen-stroke skeleton. "" gives a page with no digit (but maybe specks).
     """
+    jpeg, text = make_frame_jpeg(text, rng, options, mnist)
+    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), text
+
+
+def make_frame_jpeg(
+    text: str,
+    rng: np.random.Generator,
+    options: SceneOptions = SceneOptions(),
+    mnist: MnistDigits | None = None,
+) -> tuple[np.ndarray, str]:
+    """Return (the frame of `make_frame` as the JPEG bytes a webcam would send, the text it shows).
+
+    The same random draws as make_frame, so a seed gives the same picture either way.
+    """
     width, height = options.size
     styles = [s for s in options.styles if s != "mnist" or mnist is not None]
     page = _paper(rng, width, height)
@@ -359,8 +376,11 @@ def make_frame(
     img = np.clip(img, 0, 255).astype(np.uint8)
     if rng.random() < options.invert_fraction:
         img = 255 - img
-    ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(35, 92))])
-    return cv2.imdecode(jpeg, cv2.IMREAD_COLOR), text
+    quality = int(rng.integers(*JPEG_QUALITY_RANGE))
+    ok, jpeg = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:  # OpenCV only fails here on an impossible image; say so rather than write garbage
+        raise RuntimeError(f"OpenCV could not JPEG-encode a {img.shape} frame")
+    return jpeg, text
 
 
 def random_text(rng: np.random.Generator, options: SceneOptions = SceneOptions()) -> str:
@@ -385,10 +405,10 @@ def generate(
     rng = np.random.default_rng(seed)
     labels = {}
     for i in range(count):
-        frame, text = make_frame(random_text(rng, options), rng, options, mnist)
+        # The camera-quality JPEG is the file: re-encoding it would only add a second loss.
+        jpeg, text = make_frame_jpeg(random_text(rng, options), rng, options, mnist)
         name = f"frame_{i:04d}.jpg"
-        ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
-        atomic_write_bytes(folder / name, data.tobytes())
+        atomic_write_bytes(folder / name, jpeg.tobytes())
         labels[name] = text
     atomic_write_json(folder / LABELS_NAME, labels)
     return labels
@@ -399,7 +419,12 @@ def write_video(
 ) -> int:
     """Write the frames of `frames_dir` (in labels.json order) to an MJPG .avi or mp4v .mp4; return frames."""
     folder = Path(frames_dir)
-    labels = json.loads((folder / LABELS_NAME).read_text())
+    try:
+        labels = json.loads((folder / LABELS_NAME).read_text())
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot read {folder / LABELS_NAME} ({e}); write the frames first") from e
+    if not isinstance(labels, dict) or not labels:
+        raise UserError(f"{folder / LABELS_NAME} lists no frames ({{file name: text}} expected)")
     video = Path(video)
     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if video.suffix.lower() == ".mp4" else "MJPG"))
     written = 0
@@ -407,6 +432,8 @@ def write_video(
         writer = None
         for name in labels:
             frame = cv2.imread(str(folder / name))
+            if frame is None:
+                raise UserError(f"cannot read frame {folder / name}: missing or not an image")
             if writer is None:
                 writer = cv2.VideoWriter(str(tmp), fourcc, fps, (frame.shape[1], frame.shape[0]))
                 if not writer.isOpened():
@@ -426,13 +453,20 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--out", required=True, help="folder for frame_NNNN.jpg and labels.json")
-    parser.add_argument("--count", type=int, default=300, help="number of frames")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument("--count", type=positive_int, default=300, help="number of frames")
+    parser.add_argument("--seed", type=bounded(int, 0, MAX_SEED), default=0, help="random seed")
     parser.add_argument(
         "--video", default=None, help="also write the frames as a video (.avi or .mp4)"
     )
-    parser.add_argument("--hold", type=int, default=1, help="video frames per generated frame")
-    parser.add_argument("--no-digit-fraction", type=float, default=SceneOptions.no_digit_fraction)
+    parser.add_argument(
+        "--hold", type=positive_int, default=1, help="video frames per generated frame"
+    )
+    parser.add_argument(
+        "--no-digit-fraction",
+        type=fraction,
+        default=SceneOptions.no_digit_fraction,
+        help="share of frames with no digit",
+    )
     parser.add_argument(
         "--styles", default=",".join(STYLES), help="comma list of digit styles: mnist,font,stroke"
     )
@@ -448,10 +482,6 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(
                 f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
             )
-        if args.count < 1 or args.hold < 1:
-            raise UserError("--count and --hold must be at least 1")
-        if not 0.0 <= args.no_digit_fraction <= 1.0:
-            raise UserError("--no-digit-fraction must be between 0 and 1")
         options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
         labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
         print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
