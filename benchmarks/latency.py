@@ -45,11 +45,11 @@ from benchmarks.runners import (  # noqa: E402
     runtime_available,
 )
 from benchmarks.stats import NS_PER_US, throughput_per_s, time_calls  # noqa: E402
-from edge_app.artifacts import atomic_write_json, atomic_write_text  # noqa: E402
+from convert.variants import VARIANTS  # noqa: E402 - numpy only: no TensorFlow at import
+from edge_app.artifacts import MANIFEST_NAME, atomic_write_json, atomic_write_text  # noqa: E402
 from edge_app.cli_args import positive_int  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
 
-VARIANT_ORDER = ("float32", "float16", "dynamic", "int8")
 E2E_VARIANTS = ("float32", "int8")
 KERAS_FILE = "model.keras"
 MAKE_ARTIFACTS = "python -m train && python -m convert"
@@ -138,7 +138,7 @@ def find_models(folder: Path) -> list[Model]:
     found = []
     for path in sorted(folder.glob("model_*.tflite")) + sorted(folder.glob("model_*.onnx")):
         found.append(Model(path.stem.removeprefix("model_"), path))
-    rank = {v: i for i, v in enumerate(VARIANT_ORDER)}
+    rank = {v: i for i, v in enumerate(VARIANTS)}
     return sorted(found, key=lambda m: (m.kind, rank.get(m.variant, len(rank)), m.variant))
 
 
@@ -158,7 +158,7 @@ def _accuracies_in(obj, found: dict[str, float]) -> None:
 def known_accuracies(folder: Path) -> dict[str, float]:
     """Return {file name: test accuracy} from manifest.json, convert_report.json and train_metrics.json."""
     found: dict[str, float] = {}
-    for name in ("manifest.json", "convert_report.json"):
+    for name in (MANIFEST_NAME, "convert_report.json"):
         try:
             _accuracies_in(json.loads((folder / name).read_text()), found)
         except (OSError, ValueError):

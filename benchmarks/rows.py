@@ -56,25 +56,10 @@ class EndToEnd:
         }
 
 
-def floor_of(row: Result, results: list[Result]) -> Result | None:
-    """Return the floor row measured on the same runtime and thread count as `row`, if any."""
-    for other in results:
-        if other.variant == FLOOR and other.runtime == row.runtime and other.threads == row.threads:
-            return other
-    return None
-
-
-def x_floor(row: Result, results: list[Result]) -> float | None:
-    """Return row p50 / floor p50 on the same runtime and threads (None without a floor)."""
-    floor = floor_of(row, results)
-    if floor is None or row.variant == FLOOR or floor.p50_us <= 0:
-        return None
-    return row.p50_us / floor.p50_us
-
-
 def _find(
     results: list[Result], variant: str, runtime: str | None = None, threads: int | None = None
-):
+) -> Result | None:
+    """Return the first `variant` row, on `runtime` and at `threads` when given."""
     for row in results:
         if (
             row.variant == variant
@@ -83,6 +68,14 @@ def _find(
         ):
             return row
     return None
+
+
+def x_floor(row: Result, results: list[Result]) -> float | None:
+    """Return row p50 / floor p50 on the same runtime and threads (None without a floor)."""
+    floor = _find(results, FLOOR, row.runtime, row.threads)
+    if floor is None or row.variant == FLOOR or floor.p50_us <= 0:
+        return None
+    return row.p50_us / floor.p50_us
 
 
 def _acc(row: Result) -> str:

@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
+from benchmarks.stats import summarize_ns  # noqa: E402
 from edge_app.app import AppOptions, FrameResult, run  # noqa: E402
 from edge_app.cli_args import (  # noqa: E402
     bounded,
@@ -41,7 +42,7 @@ from edge_app.sources import Frame  # noqa: E402
 from edge_app.synthetic import make_frame, random_text  # noqa: E402
 from edge_app.web import WebSink  # noqa: E402
 
-NS_PER_MS = 1e6
+US_PER_MS = 1_000.0
 POLL_INTERVAL_S = 0.5  # the page's /api/reading poll
 DISTINCT_FRAMES = 24  # synthetic frames generated, cycled through each round
 ALLOWED_OVERHEAD = 0.10  # the issue's bound on the web view's cost
@@ -119,13 +120,6 @@ class Browser:
         connection.close()
 
 
-def stats_ms(samples_ns: list[int]) -> dict[str, float]:
-    """p50, p90, p99 and mean of `samples_ns`, in milliseconds."""
-    values = np.asarray(samples_ns, dtype=np.float64) / NS_PER_MS
-    p50, p90, p99 = np.percentile(values, [50, 90, 99])
-    return {"p50": p50, "p90": p90, "p99": p99, "mean": float(values.mean()), "n": len(values)}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/web_overhead.py",
@@ -194,16 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = {}
     for clock, samples in (("wall", wall), ("reader CPU", cpu)):
         for mode, values in samples.items():
-            row = rows[clock, mode] = stats_ms(values)
-            print(
-                f"{clock + ', ' + mode:22} {row['p50']:8.2f} {row['p90']:8.2f} {row['p99']:8.2f} "
-                f"{row['mean']:8.2f} {row['n']:7d}"
-            )
+            row = rows[clock, mode] = summarize_ns(values)
+            ms = [v / US_PER_MS for v in (row.p50_us, row.p90_us, row.p99_us, row.mean_us)]
+            print(f"{clock + ', ' + mode:22}", *(f"{v:8.2f}" for v in ms), f"{row.count:7d}")
     for clock in ("wall", "reader CPU"):
         web_row, headless_row = rows[clock, "web"], rows[clock, "headless"]
         print(
-            f"web vs headless, {clock}: p50 {web_row['p50'] / headless_row['p50'] - 1:+.1%}, "
-            f"mean {web_row['mean'] / headless_row['mean'] - 1:+.1%}"
+            f"web vs headless, {clock}: p50 {web_row.p50_us / headless_row.p50_us - 1:+.1%}, "
+            f"mean {web_row.mean_us / headless_row.mean_us - 1:+.1%}"
         )
     print(
         f"web vs headless, wall p50 of adjacent rounds: median {np.median(paired):+.1%} "
