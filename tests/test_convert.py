@@ -16,6 +16,7 @@ from convert.variants import VARIANTS, variant_file
 from edge_app.artifacts import read_manifest, sha256_file
 from edge_app.runtime import Classifier, load_interpreter_class
 from tests.conftest import run_module
+from train.data import to_float
 
 REPORT_VARIANT_KEYS = {
     "path",
@@ -41,6 +42,14 @@ def test_every_variant_is_static_without_shape_op(tiny_artifacts, variant):
     assert "SHAPE" not in ops, ops
     assert "FULLY_CONNECTED" in ops
     assert list(Classifier(path).input_spec.shape) == [1, 28, 28]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_op_names_from_the_flatbuffer_match_the_interpreter(tiny_artifacts, variant):
+    from convert.variants import op_names
+
+    path = tiny_artifacts / variant_file(variant)
+    assert op_names(path.read_bytes()) == ops_of(path)
 
 
 def test_static_export_changes_no_answer_and_the_shape_check_can_fail(
@@ -85,7 +94,7 @@ def test_float32_in_opencv_dnn_matches_litert(tiny_artifacts, mnist):
     images = mnist.x_test[:OPENCV_CHECK_IMAGES]
     net = cv2.dnn.readNetFromTFLite(str(path))
     # NCHW (N, 1, 28, 28): OpenCV's layout; NHWC is silently read as garbage.
-    net.setInput(images[:, None].astype(np.float32) / 255.0)
+    net.setInput(to_float(images)[:, None])
     opencv_top1 = np.asarray(net.forward()).reshape(-1, 10).argmax(1)
     litert_top1 = Classifier(path).predict(images).argmax(1)
     assert np.mean(opencv_top1 == litert_top1) >= 0.999
