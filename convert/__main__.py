@@ -31,6 +31,8 @@ def _variant_list(text: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give a comma-separated list of {','.join(VARIANTS)}"
         )
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"{text!r} lists a variant twice")
     return names
 
 

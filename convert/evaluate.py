@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from convert.quiet import native_output_captured
-from edge_app.artifacts import sha256_file
+from convert.variants import op_names
+from edge_app.artifacts import sha256_bytes
 from edge_app.runtime import Classifier, TensorSpec
+from train.data import to_float
 
 NUM_CLASSES = 10
 # Images checked one at a time against the batched run (the batched run covers the full set).
@@ -112,7 +114,7 @@ def opencv_check(
         # OpenCV logs its own import errors; the reason goes into the report instead.
         with native_output_captured():
             net = cv2.dnn.readNetFromTFLite(str(path))
-        blob = (images.astype(np.float32) / 255.0)[:, None]
+        blob = to_float(images)[:, None]
         outputs = []
         for start in range(0, len(blob), OPENCV_BATCH):
             net.setInput(blob[start : start + OPENCV_BATCH])
@@ -133,14 +135,18 @@ def opencv_check(
 def evaluate_variant(
     name: str,
     path: Path,
+    model_bytes: bytes,
     images: np.ndarray,
     labels: np.ndarray,
     float_predictions: np.ndarray,
-    ops: tuple[str, ...],
     one_image_count: int = ONE_IMAGE_CHECK_COUNT,
     runtime: str = "auto",
 ) -> VariantEval:
-    """Evaluate the .tflite at `path` on uint8 `images` through edge_app's Classifier."""
+    """Evaluate the .tflite at `path` on uint8 `images` through edge_app's Classifier.
+
+    `model_bytes` is the content just written to `path`: size, hash and ops come from it, so the
+    file is not read back for them (the runtime and OpenCV load `path`, as the app will).
+    """
     started = time.perf_counter()
     classifier = Classifier(path, runtime=runtime)
     probs, one_agreement, one_diff = batched_and_one_image(classifier, images, one_image_count)
@@ -149,8 +155,8 @@ def evaluate_variant(
     return VariantEval(
         name=name,
         path=path,
-        size_bytes=path.stat().st_size,
-        sha256=sha256_file(path),
+        size_bytes=len(model_bytes),
+        sha256=sha256_bytes(model_bytes),
         runtime=classifier.runtime,
         input=classifier.input_spec,
         output=classifier.output_spec,
@@ -159,7 +165,7 @@ def evaluate_variant(
         one_image_agreement=one_agreement,
         one_image_max_abs_diff=one_diff,
         eval_seconds=eval_seconds,
-        ops=ops,
+        ops=tuple(op_names(model_bytes)),
         opencv=opencv_check(path, images, predicted, labels),
         predictions=predicted,
     )

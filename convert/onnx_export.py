@@ -15,6 +15,7 @@ import numpy as np
 from convert.evaluate import VariantEval, class_stats
 from convert.quiet import native_output_captured
 from edge_app.artifacts import sha256_file
+from train.data import to_float
 
 ONNX_FILE = "model_float32.onnx"
 ONNX_INT8_FILE = "model_int8.onnx"
@@ -98,7 +99,7 @@ def onnx_probabilities(onnx_path: Path, images: np.ndarray) -> np.ndarray:
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
     name = session.get_inputs()[0].name
-    x = images.astype(np.float32) / 255.0
+    x = to_float(images)
     return np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
 
 

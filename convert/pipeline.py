@@ -21,7 +21,6 @@ from convert.model_io import check_model_file, load_keras_model
 from convert.variants import (
     VARIANTS,
     convert_variant,
-    op_names,
     representative_images,
     static_model,
     variant_file,
@@ -34,6 +33,7 @@ from edge_app.artifacts import (
     sha256_file,
 )
 from edge_app.errors import UserError
+from train.data import to_float
 
 DEFAULT_MODEL = Path("artifacts/model.keras")
 DEFAULT_OUT = Path("artifacts")
@@ -76,24 +76,15 @@ class ConvertResult:
 
 
 def validate_options(options: ConvertOptions) -> None:
-    """Raise UserError for option values no run could use (checked before any heavy work)."""
-    if not options.variants:
-        raise UserError("--variants is empty; name at least one of " + ",".join(VARIANTS))
-    unknown = [v for v in options.variants if v not in VARIANTS]
-    if unknown:
-        raise UserError(f"unknown variant(s) {','.join(unknown)}; choose from {','.join(VARIANTS)}")
-    if len(set(options.variants)) != len(options.variants):
-        raise UserError(f"--variants lists a variant twice: {','.join(options.variants)}")
+    """Raise UserError for option combinations no run could use (checked before any heavy work).
+
+    Each flag's own value (variant names, --max-drop, --min-agreement) is range-checked once, by
+    its argparse type in convert/__main__.py; here only what no single flag can check.
+    """
     if options.c_array and "int8" not in options.variants:
         raise UserError("--c-array exports the int8 model; add int8 to --variants")
     if options.onnx and "float32" not in options.variants:
         raise UserError("--onnx exports the float32 model; add float32 to --variants")
-    if options.gate.max_drop_pp < 0:
-        raise UserError(
-            f"--max-drop must be >= 0 percentage points, got {options.gate.max_drop_pp}"
-        )
-    if not 0 <= options.gate.min_agreement <= 1:
-        raise UserError(f"--min-agreement must be within 0..1, got {options.gate.min_agreement}")
     if options.calibration_per_class < 1:
         raise UserError("calibration needs at least one image per class")
 
@@ -137,9 +128,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
 
     log(f"loading {options.model}")
     model = load_keras_model(options.model)
-    float_labels = model.predict(
-        data.x_test.astype(np.float32) / 255.0, batch_size=KERAS_BATCH, verbose=0
-    ).argmax(1)
+    float_labels = model.predict(to_float(data.x_test), batch_size=KERAS_BATCH, verbose=0).argmax(1)
     float_stats = class_stats(float_labels, data.y_test)
     log(
         f"float Keras: accuracy {100 * float_stats.accuracy:.2f}% on {len(data.y_test)} test images"
@@ -152,23 +141,26 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
             data.x_train, data.y_train, options.calibration_per_class, options.calibration_seed
         )
         evals: dict[str, VariantEval] = {}
+        model_bytes: dict[str, bytes] = {}
         for name in options.variants:
             started = time.perf_counter()
             extra = (
                 f" (calibrating on {len(calibration)} training images)" if name == "int8" else ""
             )
             log(f"converting {name}{extra}...")
-            model_bytes = convert_variant(static, name, calibration if name == "int8" else None)
+            model_bytes[name] = convert_variant(
+                static, name, calibration if name == "int8" else None
+            )
             path = staging / variant_file(name)
-            path.write_bytes(model_bytes)
+            path.write_bytes(model_bytes[name])
             convert_s = time.perf_counter() - started
             ev = evaluate_variant(
                 name,
                 path,
+                model_bytes[name],
                 data.x_test,
                 data.y_test,
                 float_labels,
-                tuple(op_names(model_bytes)),
                 runtime=options.runtime,
             )
             evals[name] = ev
@@ -187,7 +179,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         extras: dict[str, Any] = {}
         extra_files: list[Path] = []
         if options.c_array:
-            extras["c_array"], files = _write_c_array(staging, evals["int8"].path, log)
+            extras["c_array"], files = _write_c_array(staging, model_bytes["int8"], log)
             extra_files += files
         if options.onnx:
             extras["onnx"], files = _onnx(staging, evals, data, float_labels, calibration, log)
@@ -240,8 +232,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
     return ConvertResult(report=report, gate=gate, folder=folder, files=written)
 
 
-def _write_c_array(staging: Path, int8_path: Path, log: Log) -> tuple[dict, list[Path]]:
-    model_bytes = int8_path.read_bytes()
+def _write_c_array(staging: Path, model_bytes: bytes, log: Log) -> tuple[dict, list[Path]]:
     source, header = export_c.c_array_sources(model_bytes, C_SYMBOL, C_HEADER)
     (staging / C_SOURCE).write_text(source)
     (staging / C_HEADER).write_text(header)

@@ -39,6 +39,7 @@ def test_help_runs():
         (["--min-agreement", "1.5"], "--min-agreement"),
         (["--variants", "float32,int4"], "--variants"),
         (["--variants", ""], "--variants"),
+        (["--variants", "int8,int8"], "--variants"),
         (["--no-such-flag"], "--no-such-flag"),
     ],
 )
