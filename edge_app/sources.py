@@ -71,8 +71,30 @@ class Source:
         """Release the device or file (safe to call twice)."""
 
 
+class ImageFile(Source):
+    """One image file, decoded once when opened (so a bad file fails at start); `loop` repeats it."""
+
+    def __init__(self, path: Path, loop: bool = False) -> None:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if not _usable(image):
+            raise UserError(f"cannot read image {path}: not an image OpenCV can decode")
+        # Sinks only read frames (drawing works on a copy), so a loop can hand out the same array.
+        self.image, self.label, self.loop = image, path.name, loop
+
+    def __iter__(self) -> Iterator[Frame]:
+        index = 0
+        while True:
+            yield Frame(image=self.image, name=self.label, index=index)
+            index += 1
+            if not self.loop:
+                return
+
+
 class ImageFiles(Source):
-    """An image file or the images of a folder, sorted by name; unreadable files are skipped."""
+    """The images of a folder, sorted by name; unreadable files are skipped with a warning.
+
+    A pass that decodes none of them is a UserError, like a single unreadable image.
+    """
 
     def __init__(self, paths: list[Path], label: str, loop: bool = False) -> None:
         self.paths, self.label, self.loop = paths, label, loop
@@ -89,7 +111,12 @@ class ImageFiles(Source):
                 read_any = True
                 yield Frame(image=image, name=path.name, index=index)
                 index += 1
-            if not self.loop or not read_any:
+            if not read_any:
+                raise UserError(
+                    f"none of the {len(self.paths)} image file(s) in {self.paths[0].parent} "
+                    "could be decoded: not images OpenCV can read"
+                )
+            if not self.loop:
                 return
 
 
@@ -287,7 +314,5 @@ def open_source(
             "a video, an image or a folder"
         )
     if path.suffix.lower() in IMAGE_EXTENSIONS:
-        if cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is None:
-            raise UserError(f"cannot read image {path}: not an image OpenCV can decode")
-        return ImageFiles([path], label=path.name, loop=loop)
+        return ImageFile(path, loop=loop)
     return VideoFile(path, loop=loop)

@@ -223,8 +223,33 @@ def test_bad_sources_are_one_line_user_errors(tmp_path):
     garbage.write_bytes(b"\x00not a video" * 100)
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG broken")
-    for spec in [str(tmp_path / "missing.mp4"), str(tmp_path / "empty"), str(garbage), str(broken)]:
+    unreadable = tmp_path / "unreadable"  # every image broken: an error, like one broken image
+    unreadable.mkdir()
+    for name in ("a.png", "b.jpg"):
+        (unreadable / name).write_bytes(b"not an image")
+    specs = [tmp_path / "missing.mp4", tmp_path / "empty", garbage, broken, unreadable]
+    for spec in map(str, specs):
         with pytest.raises(UserError) as e:
             source = open_source(spec)
             list(source)
         assert e.value.exit_code == 2 and "\n" not in str(e.value)
+
+
+def test_folder_of_unreadable_images_fails_even_when_looping(tmp_path, caplog):
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"\x89PNG broken")
+    with caplog.at_level(logging.WARNING), pytest.raises(UserError, match="none of the 2"):
+        list(open_source(str(tmp_path), loop=True))
+    assert sum("skipping" in r.message for r in caplog.records) == 2  # one pass, not forever
+
+
+def test_single_image_is_decoded_once(tmp_path, monkeypatch):
+    path = tmp_path / "one.png"
+    cv2.imwrite(str(path), spaced("5"))
+    calls = []
+    real_imread = cv2.imread
+    monkeypatch.setattr(cv2, "imread", lambda *a, **k: calls.append(a[0]) or real_imread(*a, **k))
+    frames = [f for _, f in zip(range(3), open_source(str(path), loop=True), strict=False)]
+    assert [f.index for f in frames] == [0, 1, 2] and {f.name for f in frames} == {"one.png"}
+    assert calls == [str(path)]
+    assert [f.index for f in open_source(str(path))] == [0]

@@ -1,4 +1,4 @@
-"""edge_app.synthetic and edge_app.evaluate: range-checked flags, bad label files, one JPEG per frame."""
+"""edge_app.synthetic, evaluate and the reader CLI: range-checked flags, bad inputs as one error line."""
 
 from __future__ import annotations
 
@@ -105,3 +105,13 @@ def test_write_video_with_an_unreadable_frame_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="frame_0001.jpg"):
         synthetic.write_video(tmp_path, tmp_path / "v.avi")
     assert not (tmp_path / "v.avi").exists()
+
+
+def test_reader_on_a_folder_of_unreadable_images_exits_2(tmp_path, capsys, tiny_model):
+    from edge_app.__main__ import main
+
+    for name in ("a.jpg", "b.png"):
+        (tmp_path / name).write_bytes(b"not an image")
+    argv = ["--source", str(tmp_path), "--model", str(tiny_model), "--headless", "--no-verify"]
+    assert main(argv) == 2
+    assert "could be decoded" in _one_error_line(capsys)
