@@ -282,15 +282,10 @@ def measure_end_to_end(
     runtimes: list[str],
     threads: tuple[int, ...],
     settings: Settings,
-    notes: list[str],
 ) -> tuple[list[EndToEnd], str]:
     """Time the reader's per-frame processing (preprocess + inference) on 640x480 frames."""
-    try:
-        from edge_app.reader import read_digits
-    except ImportError as e:
-        notes.append(f"end-to-end rows skipped: edge_app.reader is not available ({e})")
-        return [], ""
     from benchmarks.frames import camera_frames
+    from edge_app.reader import read_digits
     from edge_app.runtime import Classifier
 
     frames, source = camera_frames(settings.distinct_frames)
@@ -362,7 +357,7 @@ def run(
                 bench.notes.append(f"keras baselines skipped: no {KERAS_FILE} in {folder}/")
     cv2.setNumThreads(opencv_threads)
     tflite = [r for r in usable if r in TFLITE_RUNTIMES]
-    end_to_end, source = measure_end_to_end(models, tflite, threads, settings, bench.notes)
+    end_to_end, source = measure_end_to_end(models, tflite, threads, settings)
     return Benchmark(bench.results, end_to_end, bench.notes, source)
 
 
