@@ -5,17 +5,36 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 
 from edge_app.app import AppOptions, JsonSink, SaveSink, WindowSink, has_display, run
 from edge_app.cli_args import fraction, non_negative_int, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
+from edge_app.mqtt import parse_mqtt_url
 from edge_app.options import POLARITIES
 from edge_app.reader import ReaderOptions
 from edge_app.runtime import RUNTIME_CHOICES
 from edge_app.sources import RetryPolicy, open_source
+from edge_app.web import parse_serve
 
 log = logging.getLogger("edge_app")
+
+
+def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type that runs `parse` (which raises UserError) and keeps the text.
+
+    So a typo in --serve or --mqtt is reported before the model loads and the camera starts.
+    """
+
+    def check(text: str) -> str:
+        try:
+            parse(text)
+        except UserError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+        return text
+
+    return check
 
 
 def _roi(text: str) -> tuple[int, int, int, int]:
@@ -72,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--polarity", choices=POLARITIES, default="auto", help="ink darker or lighter")
     p.add_argument(
         "--serve",
+        type=_checked(parse_serve),
         nargs="?",
         const="8080",
         default=None,
@@ -80,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--mqtt",
+        type=_checked(parse_mqtt_url),
         default=None,
         metavar="URL",
         help='publish readings to mqtt://HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
@@ -88,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _sinks(args, live: bool) -> list:
-    sinks: list = []
+def _add_sinks(args, live: bool, sinks: list) -> None:
+    """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
         sinks.append(JsonSink())
     elif has_display():
@@ -102,16 +123,15 @@ def _sinks(args, live: bool) -> list:
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
     if args.serve is not None:
-        from edge_app.web import WebSink, parse_serve
+        from edge_app.web import WebSink
 
         web = WebSink(*parse_serve(args.serve))
-        log.warning("live view at %s", web.url)
         sinks.append(web)
+        log.warning("live view at %s", web.url)
     if args.mqtt:
         from edge_app.mqtt import MqttSink
 
         sinks.append(MqttSink(args.mqtt, per_frame=not live))
-    return sinks
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             stable=args.stable if source.live else 1,
             max_frames=args.max_frames,
         )
-        sinks = _sinks(args, source.live)
+        _add_sinks(args, source.live, sinks)
         log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
         count = run(source, classifier, options, sinks)
         log.info("read %d frame(s)", count)

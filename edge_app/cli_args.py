@@ -12,10 +12,14 @@ def bounded(
 ) -> Callable[[str], int | float]:
     """Return an argparse `type=` that parses `kind` and rejects values outside [minimum, maximum]."""
     noun = "a whole number" if kind is int else "a number"
+
+    def show(value: float) -> str:
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
     if minimum is not None and maximum is not None:
-        expected = f"{noun} from {minimum:g} to {maximum:g}"
+        expected = f"{noun} from {show(minimum)} to {show(maximum)}"
     elif minimum is not None:
-        expected = f"{noun} >= {minimum:g}"
+        expected = f"{noun} >= {show(minimum)}"
     else:
         expected = noun
 
@@ -38,3 +42,5 @@ positive_int = bounded(int, minimum=1)
 non_negative_int = bounded(int, minimum=0)
 non_negative_float = bounded(float, minimum=0.0)
 fraction = bounded(float, minimum=0.0, maximum=1.0)
+# NumPy's legacy seeding (used by Keras) takes 0 .. 2**32 - 1; anything else is a traceback.
+seed = bounded(int, minimum=0, maximum=2**32 - 1)

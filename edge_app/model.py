@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from edge_app.artifacts import read_manifest, sha256_file
+from edge_app.artifacts import read_manifest, sha256_bytes
 from edge_app.errors import UserError
 from edge_app.runtime import Classifier
 
@@ -14,8 +14,10 @@ DEFAULT_MODEL = "artifacts/model_int8.tflite"
 log = logging.getLogger("edge_app")
 
 
-def verify_model(path: Path) -> bool:
-    """Check `path` against the SHA-256 in manifest.json beside it; True if checked, False if no entry.
+def verify_model(path: Path, data: bytes) -> bool:
+    """Check `data` (the bytes of `path`) against the SHA-256 in manifest.json beside it.
+
+    Returns True if checked, False if the manifest has no entry for the file.
 
     A mismatch means a half-copied or swapped file: raise UserError rather than read digits with it.
     """
@@ -30,7 +32,7 @@ def verify_model(path: Path) -> bool:
     if entry is None or "sha256" not in entry:
         log.warning("%s is not listed in %s/manifest.json; not verified", path.name, path.parent)
         return False
-    actual = sha256_file(path)
+    actual = sha256_bytes(data)
     if actual != entry["sha256"]:
         raise UserError(
             f"{path} does not match manifest.json (SHA-256 {actual[:12]}... != {str(entry['sha256'])[:12]}...): "
@@ -48,8 +50,9 @@ def load_classifier(
         raise UserError(
             f"model {path} not found; run `python -m convert` to make artifacts/, or pass --model PATH"
         )
-    if path.stat().st_size == 0:
+    data = path.read_bytes()  # read once: hashed here, interpreted by the Classifier
+    if not data:
         raise UserError(f"model {path} is empty (an interrupted copy?); copy it again")
-    if verify and verify_model(path):
+    if verify and verify_model(path, data):
         log.info("model %s matches manifest.json", path)
-    return Classifier(path, runtime=runtime, num_threads=threads)
+    return Classifier(path, runtime=runtime, num_threads=threads, model_bytes=data)

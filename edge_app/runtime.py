@@ -141,15 +141,22 @@ class Classifier:
     """
 
     def __init__(
-        self, model_path: str | os.PathLike, runtime: str = AUTO, num_threads: int = 1
+        self,
+        model_path: str | os.PathLike,
+        runtime: str = AUTO,
+        num_threads: int = 1,
+        model_bytes: bytes | None = None,
     ) -> None:
+        """Load `model_path` (or `model_bytes` already read from it) with `runtime`."""
         if num_threads < 1:
             raise UserError(f"--threads must be at least 1, got {num_threads}")
         self.model_path = Path(model_path)
         self.num_threads = num_threads
         self._interpreter_class, self.runtime = load_interpreter_class(runtime)
         try:
-            self._model_bytes = self.model_path.read_bytes()
+            self._model_bytes = (
+                model_bytes if model_bytes is not None else self.model_path.read_bytes()
+            )
         except OSError as e:
             raise UserError(
                 f"cannot read model {self.model_path}: {e.strerror or e}; run `python -m convert` to make it"

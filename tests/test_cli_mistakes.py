@@ -22,6 +22,7 @@ def one_frame(tmp_path_factory):
 CASES = {
     "train unknown flag": (["train", "--bogus"], "unrecognized arguments"),
     "train epochs 0": (["train", "--epochs", "0"], "whole number >= 1"),
+    "train negative seed": (["train", "--seed", "-1"], "--seed"),
     "train missing data": (["train", "--data-dir", MISSING], "does not exist"),
     "convert max-drop -1": (["convert", "--max-drop", "-1"], "--max-drop"),
     "convert unknown flag": (["convert", "--bogus"], "unrecognized arguments"),

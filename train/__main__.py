@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from edge_app.cli_args import positive_int
+from edge_app.cli_args import positive_int, seed
 from edge_app.errors import UserError
 
 DEFAULT_OUT = Path("artifacts")
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs", type=positive_int, default=None, help="override the recipe's (maximum) epochs"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="random seed; the same seed gives the same model"
+        "--seed", type=seed, default=0, help="random seed; the same seed gives the same model"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     return parser
