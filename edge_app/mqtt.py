@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from edge_app.app import FrameResult
 
-__all__ = ["MqttSink", "MqttTarget", "mqtt_payload", "parse_mqtt_url"]
+__all__ = ["MqttSink", "MqttTarget", "mqtt_payload", "parse_mqtt_url", "published_text"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,11 @@ def parse_mqtt_url(url: str) -> MqttTarget:
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     return MqttTarget(parts.hostname, port, topic, username, password)
+
+
+def published_text(result: FrameResult) -> str:
+    """The "text" of `result.to_json()` (the stable reading when tracked), without building the JSON."""
+    return result.reading.text if result.stable_text is None else result.stable_text
 
 
 def mqtt_payload(result: FrameResult, now: datetime | None = None) -> dict:
@@ -117,12 +122,13 @@ class MqttSink:
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Queue the reading for the broker if it is one to publish; never blocks on the network."""
-        payload = mqtt_payload(result)
         if not self.per_frame:
-            if payload["text"] == self._last_text:
+            # Compared before building the payload: a live camera repeats its number for hours.
+            text = published_text(result)
+            if text == self._last_text:
                 return
-            self._last_text = payload["text"]
-        self.publish(payload)
+            self._last_text = text
+        self.publish(mqtt_payload(result))
 
     def publish(self, payload: dict) -> None:
         """Queue one JSON message on the topic, QoS 1, retained."""

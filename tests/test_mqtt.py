@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from edge_app import mqtt
 from edge_app.app import FrameResult
 from edge_app.errors import UserError
 from edge_app.mqtt import INSTALL_HINT, MqttSink, MqttTarget, parse_mqtt_url
@@ -182,3 +183,24 @@ def test_missing_paho_is_one_line(tiny_artifacts, demo_video):
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == f"error: {INSTALL_HINT}"
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("stable_text", [None, "42", ""])
+def test_published_text_is_the_json_text(stable_text):
+    result = frame_result(0, "17")
+    result.stable_text = stable_text
+    assert mqtt.published_text(result) == result.to_json()["text"]
+
+
+def test_live_sink_builds_a_payload_only_for_a_new_reading(monkeypatch):
+    built, sent = [], []
+    real_payload = mqtt.mqtt_payload
+    monkeypatch.setattr(mqtt, "mqtt_payload", lambda r: built.append(r.frame) or real_payload(r))
+    sink = MqttSink("mqtt://127.0.0.1:1/t", per_frame=False)  # nothing listens: never connects
+    monkeypatch.setattr(sink, "publish", sent.append)
+    try:
+        for index, text in enumerate(["1", "1", "1", "7", "7"]):
+            sink.handle(frame_result(index, text), np.zeros((4, 4, 3), np.uint8))
+    finally:
+        sink.close()
+    assert built == [0, 3] and [p["text"] for p in sent] == ["1", "7"]
