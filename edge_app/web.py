@@ -106,6 +106,7 @@ class WebSink:
                 f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --serve port"
             ) from None
         self._server.sink = self
+        self._server.page = _page()  # read once: the page is the same for every visitor
         self.host, self.port = self._server.server_address[:2]
         self._threads = [
             threading.Thread(target=self._server.serve_forever, name="web-server", daemon=True),
@@ -240,6 +241,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a stuck client never keeps the app from exiting
     allow_reuse_address = True  # a restarted service can bind at once
     sink: WebSink
+    page: bytes  # web_page.html, read when the server starts
 
 
 def _page() -> bytes:
@@ -255,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         sink = self.server.sink
         if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, _page(), "text/html; charset=utf-8")
+            self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
         elif path == "/api/reading":
             reading = sink.latest_reading()
             if reading is None:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_app import web
 from edge_app.app import FrameResult
 from edge_app.errors import UserError
 from edge_app.reader import Digit, Reading
@@ -207,7 +208,8 @@ def test_bad_serve_flag_is_one_line(tiny_artifacts, demo_video):
     done = run_module("edge_app", "--source", str(demo_video), "--model", model, "--headless",
                       "--serve", "nope")  # fmt: skip
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1].startswith("error: --serve 'nope'")
+    last = done.stderr.strip().splitlines()[-1]  # an argparse usage error: checked at parse time
+    assert "error: argument --serve: --serve 'nope': expected [HOST:]PORT" in last
     assert "Traceback" not in done.stderr
 
 
@@ -332,3 +334,15 @@ def test_service_unit_runs_the_web_view_as_an_unprivileged_user():
     assert command[0].endswith("/venv/bin/python") and command[1:3] == ["-m", "edge_app"]
     args = build_parser().parse_args(command[3:])  # the app accepts the unit's command line
     assert args.headless and parse_serve(args.serve) == ("0.0.0.0", 8080)
+
+
+def test_page_is_read_once_at_start(monkeypatch):
+    reads = []
+    real_page = web._page
+    monkeypatch.setattr(web, "_page", lambda: reads.append(1) or real_page())
+    server = WebSink("127.0.0.1", 0)
+    try:
+        bodies = [get(server.url)[2] for _ in range(3)]
+    finally:
+        server.close()
+    assert reads == [1] and bodies[0] == bodies[2] and b'id="reading"' in bodies[0]
