@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-IMAGE_SIZE_PX = 28
+from edge_app.runtime import IMAGE_SIZE_PX
+
 FLAT_SIZE = IMAGE_SIZE_PX * IMAGE_SIZE_PX
 # Every .tflite file carries this identifier at byte 4; the interpreter refuses files without it.
 TFLITE_FILE_IDENTIFIER = b"TFL3"

@@ -17,10 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_app.runtime import (
+    IMAGE_SIZE_PX,
+    Classifier,
+    load_interpreter_class,
+    quantize,
+)
 from edge_app.runtime import RUNTIMES as TFLITE_RUNTIMES
-from edge_app.runtime import Classifier, load_interpreter_class, quantize
 
-IMAGE_SIZE_PX = 28
 ONNXRUNTIME = "onnxruntime"
 OPENCV = "opencv"
 KERAS = "keras"

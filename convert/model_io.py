@@ -6,9 +6,9 @@ import zipfile
 from pathlib import Path
 
 from edge_app.errors import UserError
+from edge_app.runtime import IMAGE_SIZE_PX, NUM_CLASSES
 
-IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
+IMAGE_SHAPE = (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
 
 
 def check_model_file(path: Path) -> Path:

@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+from edge_app.runtime import IMAGE_SIZE_PX
 
 # OpenCV's thread pool costs more than it saves on a 320x240 work image, and on a busy 2-core
 # machine (or a Pi also running the camera) its threads wait for cores: one thread is faster.
 cv2.setNumThreads(1)
 
-IMAGE_SIZE_PX = 28
 INK_MAX = 255  # ink maps are uint8: thresholds in [0, 1] are scaled by this
 DIGIT_BOX_PX = 20  # MNIST fits each digit in 20x20 and centres it by mass in 28x28
 BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)

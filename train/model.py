@@ -5,8 +5,9 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-IMAGE_SHAPE = (28, 28)
-NUM_CLASSES = 10
+from edge_app.runtime import IMAGE_SIZE_PX, NUM_CLASSES
+
+IMAGE_SHAPE = (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
 HIDDEN_UNITS = (100, 100, 100)
 # 784*100+100 + 2*(100*100+100) + 100*10+10
 REFERENCE_PARAMS = 99_710
