@@ -1,4 +1,4 @@
-"""edge_app.synthetic, evaluate and the reader CLI: range-checked flags, bad inputs as one error line."""
+"""edge_app.synthetic, evaluate and the reader CLI: range-checked flags and bad inputs."""
 
 from __future__ import annotations
 
