@@ -50,16 +50,15 @@ class FrameResult:
     frame: int
     source: str
     reading: Reading
-    stable_text: str | None  # the number held by --stable (None when not tracked)
+    text: str  # what the frame reports: the number held by --stable, else this frame's reading
     fps: float
 
     def to_json(self) -> dict:
         """Return the --headless object promised to users (keys and order are a contract)."""
-        text = self.reading.text if self.stable_text is None else self.stable_text
         return {
             "frame": self.frame,
             "source": self.source,
-            "text": text,
+            "text": self.text,
             "digits": [
                 {"digit": d.value, "confidence": round(d.confidence, 4), "box": list(d.box)}
                 for d in self.reading.digits
@@ -193,7 +192,7 @@ def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Si
             frame=frame.index,
             source=frame.name,
             reading=reading,
-            stable_text=stable.update(reading.text) if stable else reading.text,
+            text=stable.update(reading.text) if stable else reading.text,
             fps=fps,
         )
         count += 1

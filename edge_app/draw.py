@@ -41,8 +41,7 @@ def annotate(frame: np.ndarray, result: FrameResult) -> np.ndarray:
         cv2.rectangle(out, (x, y), (x + bw, y + bh), color, thick)
         label = f"{'?' if digit.value is None else digit.value} {digit.confidence:.2f}"
         cv2.putText(out, label, (x, max(12, y - 4)), FONT, scale, color, thick, cv2.LINE_AA)
-    text = result.stable_text if result.stable_text is not None else result.reading.text
-    banner = f"{text or '-'}   {result.fps:.1f} fps"
+    banner = f"{result.text or '-'}   {result.fps:.1f} fps"
     (tw, th), base = cv2.getTextSize(banner, FONT, scale * 1.2, thick)
     cv2.rectangle(out, (0, 0), (min(w, tw + 12), th + base + 10), BANNER_BGR, -1)
     cv2.putText(out, banner, (6, th + 5), FONT, scale * 1.2, TEXT_BGR, thick, cv2.LINE_AA)

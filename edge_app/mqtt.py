@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from edge_app.app import FrameResult
 
-__all__ = ["MqttSink", "MqttTarget", "mqtt_payload", "parse_mqtt_url", "published_text"]
+__all__ = ["MqttSink", "MqttTarget", "mqtt_payload", "parse_mqtt_url"]
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,6 @@ def parse_mqtt_url(url: str) -> MqttTarget:
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
     return MqttTarget(parts.hostname, port, topic, username, password)
-
-
-def published_text(result: FrameResult) -> str:
-    """The "text" of `result.to_json()` (the stable reading when tracked), without building the JSON."""
-    return result.reading.text if result.stable_text is None else result.stable_text
 
 
 def mqtt_payload(result: FrameResult, now: datetime | None = None) -> dict:
@@ -124,10 +119,9 @@ class MqttSink:
         """Queue the reading for the broker if it is one to publish; never blocks on the network."""
         if not self.per_frame:
             # Compared before building the payload: a live camera repeats its number for hours.
-            text = published_text(result)
-            if text == self._last_text:
+            if result.text == self._last_text:
                 return
-            self._last_text = text
+            self._last_text = result.text
         self.publish(mqtt_payload(result))
 
     def publish(self, payload: dict) -> None:

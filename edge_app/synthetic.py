@@ -19,6 +19,7 @@ import numpy as np
 from edge_app.artifacts import atomic_path, atomic_write_bytes, atomic_write_json
 from edge_app.cli_args import bounded, fraction, positive_int
 from edge_app.errors import UserError
+from edge_app.mnist_idx import load_idx_folder
 
 FRAME_SIZE_PX = (640, 480)  # width, height of a VGA webcam frame
 GLYPH_RENDER_PX = 200  # digits are drawn this tall, then resized: antialiased strokes
@@ -245,10 +246,6 @@ class MnistDigits:
     """Handwritten digits from the MNIST *test* split, by label (white on black -> ink alpha)."""
 
     def __init__(self, data_dir: str | os.PathLike) -> None:
-        from train.data import (
-            load_idx_folder,
-        )  # numpy only; imported here so the app never needs it
-
         data = load_idx_folder(data_dir)
         self.images = data.x_test
         self.by_label = {str(d): np.flatnonzero(data.y_test == d) for d in range(10)}

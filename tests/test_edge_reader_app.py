@@ -70,7 +70,7 @@ def test_stable_text_needs_n_identical_readings_and_holds():
 
 def _result(text: str = "77") -> FrameResult:
     reading = read_digits(spaced("12"), FakeClassifier())
-    return FrameResult(frame=3, source="img_0001.jpg", reading=reading, stable_text=None, fps=12.0)
+    return FrameResult(frame=3, source="img_0001.jpg", reading=reading, text=reading.text, fps=12.0)
 
 
 def test_json_contract_keys_and_types():

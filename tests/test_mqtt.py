@@ -58,7 +58,7 @@ class Subscriber:
 def frame_result(index: int, text: str) -> FrameResult:
     digits = tuple(Digit(int(c), 0.9, (10 * i, 0, 8, 12)) for i, c in enumerate(text))
     reading = Reading(text, digits, {"preprocess": 1.0, "inference": 0.1, "total": 1.1})
-    return FrameResult(frame=index, source="camera 0", reading=reading, stable_text=text, fps=30.0)
+    return FrameResult(frame=index, source="camera 0", reading=reading, text=text, fps=30.0)
 
 
 @pytest.mark.parametrize(
@@ -183,13 +183,6 @@ def test_missing_paho_is_one_line(tiny_artifacts, demo_video):
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == f"error: {INSTALL_HINT}"
     assert "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize("stable_text", [None, "42", ""])
-def test_published_text_is_the_json_text(stable_text):
-    result = frame_result(0, "17")
-    result.stable_text = stable_text
-    assert mqtt.published_text(result) == result.to_json()["text"]
 
 
 def test_live_sink_builds_a_payload_only_for_a_new_reading(monkeypatch):

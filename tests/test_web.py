@@ -90,7 +90,7 @@ def frame_result(index: int, text: str = DEMO_TEXT) -> FrameResult:
         for i, c in enumerate(text)
     )
     reading = Reading(text, digits, {"preprocess": 1.0, "inference": 0.1, "total": 1.1})
-    return FrameResult(frame=index, source="test", reading=reading, stable_text=text, fps=30.0)
+    return FrameResult(frame=index, source="test", reading=reading, text=text, fps=30.0)
 
 
 def numbered_frame(index: int) -> np.ndarray:
