@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from edge_app.artifacts import atomic_path
 from edge_app.errors import UserError
 from edge_app.runtime import RUNTIME_CHOICES, Classifier
 
@@ -36,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    np.save(args.out, probabilities)
+    # Atomic, so the shell script never compares a half-written file; a file object, so np.save
+    # adds no .npy suffix to the temporary name.
+    with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
+        np.save(f, probabilities)
     # One JSON line so the shell script can report what actually ran.
     print(
         json.dumps(
