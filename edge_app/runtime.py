@@ -38,18 +38,6 @@ def _import_interpreter(name: str) -> type:
     return obj
 
 
-def available_runtimes() -> list[str]:
-    """Return the runtimes that import on this machine, in preference order."""
-    found = []
-    for name in RUNTIMES:
-        try:
-            _import_interpreter(name)
-        except Exception:  # noqa: BLE001 - a broken install (e.g. NumPy ABI) counts as missing
-            continue
-        found.append(name)
-    return found
-
-
 def load_interpreter_class(runtime: str = AUTO) -> tuple[type, str]:
     """Return (Interpreter class, runtime name): the one asked for, or the first that imports."""
     if runtime != AUTO and runtime not in RUNTIMES:
