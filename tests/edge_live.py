@@ -97,6 +97,17 @@ def build_demo_video(folder: Path, model: Path) -> Path:
     pytest.fail(f"no demo video reading {DEMO_TEXT} throughout after {DEMO_ROUNDS} rounds")
 
 
+def terminate(process: subprocess.Popen) -> None:
+    """Stop `process` politely, then firmly, and wait for it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class App:
     """`python -m edge_app ... --headless` in a subprocess; stderr collected by a thread."""
 
@@ -134,13 +145,7 @@ class App:
 
     def stop(self) -> None:
         """Terminate the app and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
         self._reader.join(timeout=5)
 
 
@@ -280,10 +285,4 @@ class Browser:
     def close(self) -> None:
         if self._socket is not None:
             self._socket.close()
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
