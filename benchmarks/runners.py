@@ -95,16 +95,15 @@ class TFLiteRunner(Runner):
             if raw:
                 self.classifier = None
                 interpreter_class, self.runtime = load_interpreter_class(runtime)
+                model_bytes = path.read_bytes()
+                self.interpreter = interpreter_class(model_content=model_bytes, num_threads=threads)
+                self.interpreter.allocate_tensors()
             else:
                 self.classifier = Classifier(path, runtime=runtime, num_threads=threads)
-                # The runtime the Classifier loaded (an already imported module: no second search).
                 self.runtime = self.classifier.runtime
-                interpreter_class, _ = load_interpreter_class(self.runtime)
-            model_bytes = path.read_bytes()
-            # The one-image path times set_tensor + invoke + get_tensor on a batch-1 interpreter
-            # built exactly as the Classifier builds it, without the Python-side quantization.
-            self.interpreter = interpreter_class(model_content=model_bytes, num_threads=threads)
-            self.interpreter.allocate_tensors()
+                # The one-image path times set_tensor + invoke + get_tensor on the Classifier's own
+                # batch-1 interpreter, without the Python-side quantization.
+                self.interpreter = self.classifier.interpreter(1)
             detail = self.interpreter.get_input_details()[0]
             x = to_float(image[None])
             self._x = (x if raw else quantize(x, self.classifier.input_spec)).reshape(

@@ -193,6 +193,10 @@ class Classifier:
         self._slots[batch] = slot
         return slot
 
+    def interpreter(self, batch: int = 1):
+        """Return the interpreter allocated for `batch` images (benchmarks time its invoke alone)."""
+        return self._slot(batch).interpreter
+
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Return class probabilities, shape (N, 10) float32, for images shaped (N, 28, 28)."""
         images = np.asarray(images)
