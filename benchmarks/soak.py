@@ -149,8 +149,9 @@ def soak(
     `--headless` JSON sink (written to os.devnull) and a WindowSink that measures.
     `on_window(frames done, window)` is called as each window completes (progress on long runs).
     """
-    from edge_app.app import AppOptions, JsonSink, run
+    from edge_app.app import AppOptions, run
     from edge_app.runtime import Classifier
+    from edge_app.sinks.json import JsonSink
     from edge_app.sources import open_source
 
     classifier = Classifier(model, num_threads=threads)

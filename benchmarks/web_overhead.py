@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 from benchmarks.cli import HelpFormatter  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
 from benchmarks.stats import summarize_ns  # noqa: E402
-from edge_app.app import AppOptions, FrameResult, run  # noqa: E402
+from edge_app.app import AppOptions, run
 from edge_app.cli_args import (  # noqa: E402
     bounded,
     non_negative_float,
@@ -38,9 +38,10 @@ from edge_app.cli_args import (  # noqa: E402
 )
 from edge_app.errors import UserError  # noqa: E402
 from edge_app.model import DEFAULT_MODEL, load_classifier  # noqa: E402
+from edge_app.result import FrameResult  # noqa: E402
+from edge_app.sinks.web import WebSink  # noqa: E402
 from edge_app.sources import Frame  # noqa: E402
 from edge_app.synthetic import make_frame, random_text  # noqa: E402
-from edge_app.web import WebSink  # noqa: E402
 
 US_PER_MS = 1_000.0
 POLL_INTERVAL_S = 0.5  # the page's /api/reading poll

@@ -7,16 +7,18 @@ import logging
 import sys
 from collections.abc import Callable
 
-from edge_app.app import AppOptions, JsonSink, SaveSink, WindowSink, has_display, run
+from edge_app.app import AppOptions, run
 from edge_app.cli_args import fraction, non_negative_int, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
-from edge_app.mqtt import parse_mqtt_url
-from edge_app.options import POLARITIES
-from edge_app.reader import ReaderOptions
+from edge_app.options import POLARITIES, ReaderOptions
 from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.sinks.json import JsonSink
+from edge_app.sinks.mqtt import parse_mqtt_url
+from edge_app.sinks.save import SaveSink
+from edge_app.sinks.web import parse_serve
+from edge_app.sinks.window import WindowSink, has_display
 from edge_app.sources import RetryPolicy, open_source
-from edge_app.web import parse_serve
 
 log = logging.getLogger("edge_app")
 
@@ -123,13 +125,13 @@ def _add_sinks(args, live: bool, sinks: list) -> None:
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
     if args.serve is not None:
-        from edge_app.web import WebSink
+        from edge_app.sinks.web import WebSink
 
         web = WebSink(*parse_serve(args.serve))
         sinks.append(web)
         log.warning("live view at %s", web.url)
     if args.mqtt:
-        from edge_app.mqtt import MqttSink
+        from edge_app.sinks.mqtt import MqttSink
 
         sinks.append(MqttSink(args.mqtt, per_frame=not live))
 

@@ -1,37 +1,22 @@
-"""The frame loop: frames -> read_digits -> stable text -> sinks (JSON lines, window, saved images, web, MQTT)."""
+"""The frame loop: frames -> read_digits -> stable text -> FrameResult -> sinks (see edge_app.sinks)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import logging
-import os
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Protocol
 
-import cv2
 import numpy as np
 
-from edge_app.artifacts import atomic_path
-from edge_app.draw import annotate
 from edge_app.errors import UserError
+from edge_app.options import ReaderOptions
 from edge_app.preprocess import clip_roi
-from edge_app.reader import ReaderOptions, Reading, read_digits
+from edge_app.reader import read_digits
+from edge_app.result import FrameResult
+from edge_app.sinks import Sink, StopRequested
 from edge_app.sources import Frame
 
-WINDOW_NAME = "mnist-edge"
-QUIT_KEYS = (ord("q"), 27)  # q or Esc closes the window
 FPS_SMOOTHING = 0.1  # weight of the newest frame in the FPS moving average
-LATENCY_DECIMALS = 3
-log = logging.getLogger("edge_app")
-
-
-class StopRequested(Exception):
-    """Raised by a sink (the window's q key) to end the frame loop cleanly."""
 
 
 @dataclass(frozen=True)
@@ -41,102 +26,6 @@ class AppOptions:
     reader: ReaderOptions = field(default_factory=ReaderOptions)
     stable: int = 1  # report a number once read the same in this many consecutive frames
     max_frames: int | None = None  # stop after this many frames (None = until the source ends)
-
-
-@dataclass
-class FrameResult:
-    """Everything known about one processed frame."""
-
-    frame: int
-    source: str
-    reading: Reading
-    text: str  # what the frame reports: the number held by --stable, else this frame's reading
-    fps: float
-
-    def to_json(self) -> dict:
-        """Return the --headless object promised to users (keys and order are a contract)."""
-        return {
-            "frame": self.frame,
-            "source": self.source,
-            "text": self.text,
-            "digits": [
-                {"digit": d.value, "confidence": round(d.confidence, 4), "box": list(d.box)}
-                for d in self.reading.digits
-            ],
-            "latency_ms": {
-                k: round(v, LATENCY_DECIMALS) for k, v in self.reading.latency_ms.items()
-            },
-        }
-
-
-class Sink(Protocol):
-    """Where results go."""
-
-    def handle(self, result: FrameResult, frame: np.ndarray) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class JsonSink:
-    """One JSON object per frame on stdout (and nothing else there)."""
-
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self.stream = stream or sys.stdout
-
-    def handle(self, result: FrameResult, frame: np.ndarray) -> None:
-        self.stream.write(json.dumps(result.to_json()) + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.flush()
-
-
-class SaveSink:
-    """Annotated frames as JPEG files in a folder, written atomically."""
-
-    def __init__(self, folder: str | os.PathLike) -> None:
-        self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"cannot create --save-dir {self.folder}: {e.strerror or e}") from e
-
-    def handle(self, result: FrameResult, frame: np.ndarray) -> None:
-        stem = Path(result.source).stem or "frame"
-        path = self.folder / f"{result.frame:06d}_{stem}.jpg"
-        ok, data = cv2.imencode(".jpg", annotate(frame, result))
-        if ok:
-            with atomic_path(path) as tmp:
-                tmp.write_bytes(data.tobytes())
-
-    def close(self) -> None:
-        """Nothing buffered."""
-
-
-def has_display() -> bool:
-    """True when a window can be shown: a display is set and OpenCV was built with a GUI."""
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return False
-    try:
-        cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL)
-    except cv2.error:  # opencv-python-headless has no GUI
-        return False
-    return True
-
-
-class WindowSink:
-    """The annotated frame in a window; q or Esc ends the loop."""
-
-    def handle(self, result: FrameResult, frame: np.ndarray) -> None:
-        cv2.imshow(WINDOW_NAME, annotate(frame, result))
-        if cv2.waitKey(1) & 0xFF in QUIT_KEYS:
-            raise StopRequested
-
-    def close(self) -> None:
-        with contextlib.suppress(cv2.error):
-            cv2.destroyAllWindows()
 
 
 class StableText:

@@ -10,7 +10,7 @@ import numpy as np
 from edge_app.preprocess import to_gray
 
 if TYPE_CHECKING:
-    from edge_app.app import FrameResult
+    from edge_app.result import FrameResult
 
 SURE_BGR = (40, 200, 40)
 UNSURE_BGR = (0, 140, 255)

@@ -16,8 +16,8 @@ import numpy as np
 from edge_app.cli_args import fraction, non_negative_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
-from edge_app.options import DEFAULT_OPTIONS
-from edge_app.reader import ReaderOptions, read_digits
+from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+from edge_app.reader import read_digits
 from edge_app.runtime import RUNTIME_CHOICES
 from edge_app.synthetic import LABELS_NAME
 

@@ -11,7 +11,7 @@ import numpy as np
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.preprocess import IMAGE_SIZE_PX, extract_digits
 
-__all__ = ["Digit", "Reading", "ReaderOptions", "read_digits", "UNSURE"]
+__all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
 UNSURE = "?"
 

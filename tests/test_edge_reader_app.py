@@ -10,10 +10,14 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_app.app import AppOptions, FrameResult, JsonSink, SaveSink, StableText, run
+from edge_app.app import AppOptions, StableText, run
 from edge_app.draw import annotate
 from edge_app.errors import UserError
-from edge_app.reader import ReaderOptions, read_digits
+from edge_app.options import ReaderOptions
+from edge_app.reader import read_digits
+from edge_app.result import FrameResult
+from edge_app.sinks.json import JsonSink
+from edge_app.sinks.save import SaveSink
 from edge_app.sources import Frame, LiveSource, RetryPolicy, open_source
 from tests.test_edge_preprocess import paper, spaced
 

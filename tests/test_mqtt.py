@@ -14,11 +14,11 @@ from datetime import datetime
 import numpy as np
 import pytest
 
-from edge_app import mqtt
-from edge_app.app import FrameResult
 from edge_app.errors import UserError
-from edge_app.mqtt import INSTALL_HINT, MqttSink, MqttTarget, parse_mqtt_url
 from edge_app.reader import Digit, Reading
+from edge_app.result import FrameResult
+from edge_app.sinks import mqtt
+from edge_app.sinks.mqtt import INSTALL_HINT, MqttSink, MqttTarget, parse_mqtt_url
 from tests.edge_live import DEMO_TEXT, ROOT, App, Broker, demo_video_for
 
 paho = pytest.importorskip(

@@ -15,11 +15,11 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_app import web
-from edge_app.app import FrameResult
 from edge_app.errors import UserError
 from edge_app.reader import Digit, Reading
-from edge_app.web import WebSink, parse_serve
+from edge_app.result import FrameResult
+from edge_app.sinks import web
+from edge_app.sinks.web import WebSink, parse_serve
 from tests.conftest import run_module
 from tests.edge_live import DEMO_TEXT, URL_PATTERN, App, Browser, demo_video_for
 
@@ -338,8 +338,8 @@ def test_service_unit_runs_the_web_view_as_an_unprivileged_user():
 
 def test_page_is_read_once_at_start(monkeypatch):
     reads = []
-    real_page = web._page
-    monkeypatch.setattr(web, "_page", lambda: reads.append(1) or real_page())
+    real_page = web.page_bytes
+    monkeypatch.setattr(web, "page_bytes", lambda: reads.append(1) or real_page())
     server = WebSink("127.0.0.1", 0)
     try:
         bodies = [get(server.url)[2] for _ in range(3)]

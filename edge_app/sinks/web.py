@@ -6,18 +6,17 @@ import json
 import logging
 import threading
 import time
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from edge_app.draw import annotate
 from edge_app.errors import UserError
+from edge_app.sinks.web_http import CLIENT_TIMEOUT_S, Server, WebHandler, page_bytes
 
 if TYPE_CHECKING:
-    from edge_app.app import FrameResult
+    from edge_app.result import FrameResult
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "WebSink", "parse_serve", "reading_json"]
 
@@ -28,9 +27,6 @@ DEFAULT_PORT = 8080
 JPEG_QUALITY = 80  # 0..100: a 640x480 frame is ~40 kB, fine for a phone on Wi-Fi
 MAX_STREAM_FPS = 15.0  # encoded at most: smooth on a phone, half a 30 fps camera's work
 STALE_AFTER_S = 5.0  # /healthz turns 503 when no frame arrived for this long
-CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
-BOUNDARY = "mnist-edge-frame"
-PAGE_RESOURCE = "web_page.html"
 
 
 def parse_serve(spec: str) -> tuple[str, int]:
@@ -100,13 +96,13 @@ class WebSink:
         self._min_interval_s = 1.0 / max_stream_fps if max_stream_fps > 0 else 0.0
         self._stale_after_s = float(stale_after_s)
         try:
-            self._server = _Server((host, port), _Handler)
+            self._server = Server((host, port), WebHandler)
         except OSError as exc:
             raise UserError(
                 f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --serve port"
             ) from None
         self._server.sink = self
-        self._server.page = _page()  # read once: the page is the same for every visitor
+        self._server.page = page_bytes()  # read once: the page is the same for every visitor
         self.host, self.port = self._server.server_address[:2]
         self._threads = [
             threading.Thread(target=self._server.serve_forever, name="web-server", daemon=True),
@@ -203,8 +199,6 @@ class WebSink:
                 shared.streaming -= 1
 
     def _encode_loop(self) -> None:
-        from edge_app.draw import annotate  # the pure drawing function; nothing is inferred here
-
         shared = self._shared
         params = [cv2.IMWRITE_JPEG_QUALITY, self._jpeg_quality]
         next_s = 0.0
@@ -235,70 +229,3 @@ class WebSink:
                     shared.encoded += 1
                 shared.jpeg_seq = seq
                 shared.jpeg_ready.notify_all()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client never keeps the app from exiting
-    allow_reuse_address = True  # a restarted service can bind at once
-    sink: WebSink
-    page: bytes  # web_page.html, read when the server starts
-
-
-def _page() -> bytes:
-    return resources.files("edge_app").joinpath(PAGE_RESOURCE).read_bytes()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    protocol_version = "HTTP/1.1"  # keep-alive: the page polls twice a second
-    timeout = CLIENT_TIMEOUT_S
-
-    def do_GET(self) -> None:  # noqa: N802 (the http.server name)
-        path = self.path.split("?", 1)[0]
-        sink = self.server.sink
-        if path in ("/", "/index.html"):
-            self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
-        elif path == "/api/reading":
-            reading = sink.latest_reading()
-            if reading is None:
-                body = json.dumps({"error": "no frame received yet"}).encode()
-                self._send(HTTPStatus.SERVICE_UNAVAILABLE, body, "application/json")
-            else:
-                self._send(HTTPStatus.OK, reading, "application/json")
-        elif path == "/healthz":
-            ok, details = sink.health()
-            status = HTTPStatus.OK if ok else HTTPStatus.SERVICE_UNAVAILABLE
-            self._send(status, json.dumps(details).encode(), "application/json")
-        elif path == "/stream.mjpg":
-            self._stream(sink)
-        else:
-            self._send(HTTPStatus.NOT_FOUND, b'{"error": "not found"}', "application/json")
-
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _stream(self, sink: WebSink) -> None:
-        self.close_connection = True
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        frames = sink.frames()
-        try:
-            for jpeg in frames:
-                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-                self.wfile.write(head.encode() + jpeg + b"\r\n")
-                self.wfile.flush()
-        except (ConnectionError, TimeoutError):
-            pass  # the browser went away or stopped reading: its thread ends, nobody else notices
-        finally:
-            frames.close()  # this client no longer counts as streaming
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the http.server signature)
-        log.debug("web: %s - %s", self.address_string(), format % args)

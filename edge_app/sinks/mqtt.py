@@ -16,7 +16,7 @@ from edge_app.errors import UserError
 if TYPE_CHECKING:
     import numpy as np
 
-    from edge_app.app import FrameResult
+    from edge_app.result import FrameResult
 
 __all__ = ["MqttSink", "MqttTarget", "mqtt_payload", "parse_mqtt_url"]
 
