@@ -38,6 +38,7 @@ VIDEO_FRAMES = 40  # distinct frames in the looping video
 VIDEO_TIMEOUT_S = 600
 WARMUP_FRAMES = 100  # untimed: the classifier builds one interpreter per batch size it meets
 MAX_RSS_GROWTH_MB = 20.0
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,16 @@ def make_video(path: Path, count: int) -> Path:
     result = subprocess.run(
         [
             sys.executable,
-            str(Path(__file__).resolve().parent / "frames.py"),
+            "-m",
+            "benchmarks.frames",
             "--video",
-            str(path),
+            str(path.resolve()),
             "--count",
             str(count),
             "--seed",
             "7",
         ],
+        cwd=REPO_ROOT,  # where `-m benchmarks.frames` is found
         capture_output=True,
         text=True,
         timeout=VIDEO_TIMEOUT_S,

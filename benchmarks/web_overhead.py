@@ -41,7 +41,7 @@ from edge_app.model import DEFAULT_MODEL, load_classifier  # noqa: E402
 from edge_app.result import FrameResult  # noqa: E402
 from edge_app.sinks.web import WebSink  # noqa: E402
 from edge_app.sources import Frame  # noqa: E402
-from edge_app.synthetic import make_frame, random_text  # noqa: E402
+from synthetic import make_frame, random_text  # noqa: E402
 
 US_PER_MS = 1_000.0
 POLL_INTERVAL_S = 0.5  # the page's /api/reading poll

@@ -250,8 +250,8 @@ else
   cp "$made"/*.tflite "$made/manifest.json" "$WORK/artifacts/"
 fi
 
-host_py -m edge_app.synthetic --out "$WORK/frames" --count "$FRAMES" >"$LOGS/frames.log" 2>&1 ||
-  fail "python -m edge_app.synthetic failed" "$LOGS/frames.log"
+host_py -m synthetic --out "$WORK/frames" --count "$FRAMES" >"$LOGS/frames.log" 2>&1 ||
+  fail "python -m synthetic failed" "$LOGS/frames.log"
 
 # MNIST test images for the Classifier-level check, when the data is here (CI has MNIST_DIR).
 have_mnist=0

@@ -60,7 +60,7 @@ def build_demo_video(folder: Path, model: Path) -> Path:
     from edge_app.reader import read_digits
     from edge_app.runtime import Classifier
     from edge_app.sources import open_source
-    from edge_app.synthetic import LABELS_NAME, SceneOptions, make_frame, write_video
+    from synthetic import LABELS_NAME, SceneOptions, make_frame, write_video
 
     classifier = Classifier(str(model))
     scene = SceneOptions(styles=("font", "stroke"), no_digit_fraction=0.0, invert_fraction=0.0)

@@ -12,9 +12,7 @@ MISSING = "/nonexistent/path"
 @pytest.fixture(scope="module")
 def one_frame(tmp_path_factory):
     folder = tmp_path_factory.mktemp("frames")
-    made = run_module(
-        "edge_app.synthetic", "--out", str(folder), "--count", "1", "--styles", "font"
-    )
+    made = run_module("synthetic", "--out", str(folder), "--count", "1", "--styles", "font")
     assert made.returncode == 0, made.stderr
     return folder
 

@@ -22,7 +22,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_app import synthetic
+import synthetic
+import synthetic.__main__ as synthetic_cli
 from edge_app.__main__ import main
 from edge_app.artifacts import sha256_file
 from tests.conftest import ROOT, run_module
@@ -33,7 +34,7 @@ GOLDEN = {"golden_42.jpg": ("42", 11), "golden_2026.jpg": ("2026", 12), "golden_
 GOLDEN_BLANK = ("golden_blank.jpg", 14)
 GOLDEN_SIZE_PX = (400, 300)  # small files (a few KB) that still look like a webcam frame
 JSON_KEYS = ["frame", "source", "text", "digits", "latency_ms"]
-SMALL_SET = 24  # frames in the end-to-end set (the >= 300-frame run is edge_app.evaluate)
+SMALL_SET = 24  # frames in the end-to-end set (the >= 300-frame run is benchmarks.evaluate)
 MIN_SEGMENTED = 0.9  # share of frames where the reader finds exactly the digits drawn
 MIN_EXACT_MATCH = 0.85  # whole-number accuracy on the small set with a trained model
 
@@ -274,11 +275,12 @@ def test_ctrl_c_ends_cleanly(frames_dir, tiny_model):
 
 
 def test_synthetic_and_evaluate_command_lines(tmp_path, capsys, tiny_model):
-    from edge_app import evaluate
+    from benchmarks import evaluate
 
     out = tmp_path / "frames"
     assert (
-        synthetic.main(["--out", str(out), "--count", "3", "--video", str(tmp_path / "v.avi")]) == 0
+        synthetic_cli.main(["--out", str(out), "--count", "3", "--video", str(tmp_path / "v.avi")])
+        == 0
     )
     labels = json.loads((out / "labels.json").read_text())
     assert len(labels) == 3 and (tmp_path / "v.avi").stat().st_size > 0
@@ -288,5 +290,5 @@ def test_synthetic_and_evaluate_command_lines(tmp_path, capsys, tiny_model):
     )
     report = json.loads(capsys.readouterr().out)
     assert report["frames"] == 3 and 0 <= report["exact_match"] <= 1 and report["p50_ms"] > 0
-    assert synthetic.main(["--out", str(out), "--styles", "crayon"]) == 2
+    assert synthetic_cli.main(["--out", str(out), "--styles", "crayon"]) == 2
     assert evaluate.main(["--frames", str(tmp_path), "--model", str(tiny_model)]) == 2

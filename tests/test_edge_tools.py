@@ -1,4 +1,4 @@
-"""edge_app.synthetic, evaluate and the reader CLI: range-checked flags and bad inputs."""
+"""synthetic, benchmarks.evaluate and the reader CLI: range-checked flags and bad inputs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_app import evaluate, synthetic
+import synthetic
+import synthetic.__main__ as synthetic_cli
+from benchmarks import evaluate
 from edge_app.errors import UserError
 from tests.tiny_tflite import tiny_classifier_tflite
 
@@ -66,7 +68,7 @@ def test_evaluate_missing_labels_json_is_one_error_line(tmp_path, capsys, tiny_m
 )
 def test_synthetic_rejects_out_of_range_flags(flags, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
-        synthetic.main(["--out", str(tmp_path / "out"), *flags])
+        synthetic_cli.main(["--out", str(tmp_path / "out"), *flags])
     assert e.value.code == 2
     assert flags[0] in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

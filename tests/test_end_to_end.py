@@ -29,7 +29,7 @@ def test_train_convert_read_benchmark(trained_artifacts, tmp_path, mnist_dir):
 
     frames = tmp_path / "frames"
     made = run_module(
-        "edge_app.synthetic",
+        "synthetic",
         "--out",
         str(frames),
         "--count",

@@ -1,4 +1,4 @@
-"""MNIST for training: the IDX folder (edge_app.mnist_idx) or tensorflow_datasets, and a fixed split.
+"""MNIST for training: the IDX folder (train.mnist_idx) or tensorflow_datasets, and a fixed split.
 
 NumPy only at import time, so `convert` and the benchmarks can read the test set without TensorFlow.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge_app.mnist_idx import (  # noqa: F401 - re-exported: train.data is where callers look
+from train.mnist_idx import (  # noqa: F401 - re-exported: train.data is where callers look
     IMAGE_MAGIC,
     KNOWN_SHA256,
     LABEL_MAGIC,

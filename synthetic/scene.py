@@ -1,31 +1,19 @@
-"""Camera-like test frames: handwritten, font and pen-stroke digits on unevenly lit, warped, noisy paper.
-
-`python -m edge_app.synthetic --out DIR [--count N] [--video FILE]` writes frame_NNNN.jpg files and
-labels.json ({file name: expected text}) for `python -m edge_app.evaluate` and the tests.
-"""
+"""Camera-like test frames: handwritten, font and pen-stroke digits on unevenly lit, warped, noisy paper."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from edge_app.artifacts import atomic_path, atomic_write_bytes, atomic_write_json
-from edge_app.cli_args import bounded, fraction, positive_int
-from edge_app.errors import UserError
-from edge_app.mnist_idx import load_idx_folder
+from synthetic.strokes import STROKES
+from train.mnist_idx import load_idx_folder
 
 FRAME_SIZE_PX = (640, 480)  # width, height of a VGA webcam frame
 GLYPH_RENDER_PX = 200  # digits are drawn this tall, then resized: antialiased strokes
-LABELS_NAME = "labels.json"
 JPEG_QUALITY_RANGE = (35, 92)  # per-frame webcam JPEG quality, blocky to clean (end excluded)
-MAX_SEED = 2**32 - 1
 STYLES = ("mnist", "font", "stroke")
 FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -35,136 +23,6 @@ FONTS = (
     cv2.FONT_HERSHEY_PLAIN,
     cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
 )
-
-# Pen-stroke digit skeletons in a box 0.6 wide and 1.0 tall (x right, y down): a list of strokes,
-# each a list of points a Catmull-Rom spline passes through. Drawn the way people write them.
-_STROKES: dict[str, list[list[list[tuple[float, float]]]]] = {
-    "0": [
-        [
-            [
-                (0.3, 0.0),
-                (0.05, 0.25),
-                (0.05, 0.75),
-                (0.3, 1.0),
-                (0.55, 0.75),
-                (0.55, 0.25),
-                (0.3, 0.0),
-            ]
-        ]
-    ],
-    "1": [[[(0.3, 0.0), (0.3, 1.0)]], [[(0.12, 0.18), (0.33, 0.0), (0.33, 1.0)]]],
-    "2": [
-        [[(0.05, 0.25), (0.3, 0.0), (0.55, 0.22), (0.4, 0.55), (0.03, 1.0), (0.6, 0.98)]],
-        [
-            [
-                (0.08, 0.2),
-                (0.3, 0.02),
-                (0.52, 0.2),
-                (0.5, 0.45),
-                (0.02, 0.98),
-                (0.25, 0.9),
-                (0.58, 1.0),
-            ]
-        ],
-    ],
-    "3": [
-        [
-            [
-                (0.05, 0.1),
-                (0.3, 0.0),
-                (0.55, 0.18),
-                (0.45, 0.4),
-                (0.22, 0.48),
-                (0.5, 0.58),
-                (0.57, 0.82),
-                (0.3, 1.0),
-                (0.03, 0.9),
-            ]
-        ],
-    ],
-    "4": [
-        [[(0.45, 1.0), (0.45, 0.0), (0.02, 0.68), (0.6, 0.68)]],
-        [[(0.1, 0.0), (0.05, 0.6), (0.6, 0.6)], [(0.45, 0.15), (0.45, 1.0)]],
-    ],
-    "5": [
-        [
-            [
-                (0.55, 0.0),
-                (0.1, 0.02),
-                (0.07, 0.45),
-                (0.35, 0.38),
-                (0.56, 0.58),
-                (0.52, 0.85),
-                (0.28, 1.0),
-                (0.02, 0.9),
-            ]
-        ],
-        [
-            [
-                (0.1, 0.02),
-                (0.07, 0.45),
-                (0.35, 0.38),
-                (0.56, 0.58),
-                (0.52, 0.85),
-                (0.28, 1.0),
-                (0.02, 0.9),
-            ],
-            [(0.1, 0.02), (0.56, 0.0)],
-        ],
-    ],
-    "6": [
-        [
-            [
-                (0.5, 0.02),
-                (0.22, 0.2),
-                (0.05, 0.6),
-                (0.12, 0.92),
-                (0.32, 1.0),
-                (0.53, 0.85),
-                (0.5, 0.6),
-                (0.28, 0.52),
-                (0.07, 0.66),
-            ]
-        ],
-    ],
-    "7": [
-        [[(0.0, 0.02), (0.6, 0.0), (0.22, 1.0)]],
-        [[(0.0, 0.05), (0.6, 0.0), (0.25, 1.0)], [(0.15, 0.52), (0.52, 0.5)]],
-    ],
-    "8": [
-        [
-            [
-                (0.5, 0.12),
-                (0.3, 0.0),
-                (0.08, 0.15),
-                (0.15, 0.38),
-                (0.45, 0.58),
-                (0.55, 0.82),
-                (0.3, 1.0),
-                (0.05, 0.82),
-                (0.15, 0.58),
-                (0.45, 0.38),
-                (0.52, 0.15),
-                (0.3, 0.0),
-            ]
-        ],
-    ],
-    "9": [
-        [
-            [
-                (0.53, 0.2),
-                (0.3, 0.0),
-                (0.07, 0.2),
-                (0.12, 0.45),
-                (0.35, 0.5),
-                (0.53, 0.3),
-                (0.53, 0.2),
-                (0.5, 0.6),
-                (0.45, 1.0),
-            ]
-        ],
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -176,6 +34,9 @@ class SceneOptions:
     invert_fraction: float = 0.08  # share of light-on-dark frames (chalk on a board, dark mode)
     max_digits: int = 4
     styles: tuple[str, ...] = STYLES
+
+
+DEFAULT_SCENE = SceneOptions()
 
 
 def _catmull_rom(points: np.ndarray, samples: int = 12) -> np.ndarray:
@@ -209,7 +70,7 @@ def _crop_to_ink(alpha: np.ndarray) -> np.ndarray:
 
 def stroke_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
     """Return a pen-drawn `digit` as ink alpha (float32 [0, 1]), jittered, slanted, pen or marker."""
-    variants = _STROKES[digit]
+    variants = STROKES[digit]
     strokes = variants[rng.integers(len(variants))]
     size = GLYPH_RENDER_PX
     slant = rng.uniform(-0.25, 0.3)
@@ -302,7 +163,7 @@ def _place_row(glyphs: list[np.ndarray], rng, width: int, height: int) -> list[t
 def make_frame(
     text: str,
     rng: np.random.Generator,
-    options: SceneOptions = SceneOptions(),
+    options: SceneOptions = DEFAULT_SCENE,
     mnist: MnistDigits | None = None,
 ) -> tuple[np.ndarray, str]:
     """Return (BGR uint8 frame showing `text` like a camera would, the text it shows).
@@ -317,7 +178,7 @@ def make_frame(
 def make_frame_jpeg(
     text: str,
     rng: np.random.Generator,
-    options: SceneOptions = SceneOptions(),
+    options: SceneOptions = DEFAULT_SCENE,
     mnist: MnistDigits | None = None,
 ) -> tuple[np.ndarray, str]:
     """Return (the frame of `make_frame` as the JPEG bytes a webcam would send, the text it shows).
@@ -380,116 +241,9 @@ def make_frame_jpeg(
     return jpeg, text
 
 
-def random_text(rng: np.random.Generator, options: SceneOptions = SceneOptions()) -> str:
+def random_text(rng: np.random.Generator, options: SceneOptions = DEFAULT_SCENE) -> str:
     """Return a random number of 1..max_digits digits, or "" for a no-digit frame."""
     if rng.random() < options.no_digit_fraction:
         return ""
     n = int(rng.integers(1, options.max_digits + 1))
     return "".join(str(d) for d in rng.integers(0, 10, n))
-
-
-def generate(
-    out: str | os.PathLike,
-    count: int,
-    seed: int = 0,
-    options: SceneOptions = SceneOptions(),
-    mnist_dir: str | os.PathLike | None = None,
-) -> dict[str, str]:
-    """Write `count` frames as JPEG files plus labels.json into `out`; return {file name: text}."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    mnist = MnistDigits(mnist_dir) if mnist_dir else None
-    rng = np.random.default_rng(seed)
-    labels = {}
-    for i in range(count):
-        # The camera-quality JPEG is the file: re-encoding it would only add a second loss.
-        jpeg, text = make_frame_jpeg(random_text(rng, options), rng, options, mnist)
-        name = f"frame_{i:04d}.jpg"
-        atomic_write_bytes(folder / name, jpeg.tobytes())
-        labels[name] = text
-    atomic_write_json(folder / LABELS_NAME, labels)
-    return labels
-
-
-def write_video(
-    frames_dir: str | os.PathLike, video: str | os.PathLike, fps: float = 10.0, hold: int = 1
-) -> int:
-    """Write the frames of `frames_dir` (in labels.json order) to an MJPG .avi or mp4v .mp4; return frames."""
-    folder = Path(frames_dir)
-    try:
-        labels = json.loads((folder / LABELS_NAME).read_text())
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot read {folder / LABELS_NAME} ({e}); write the frames first") from e
-    if not isinstance(labels, dict) or not labels:
-        raise UserError(f"{folder / LABELS_NAME} lists no frames ({{file name: text}} expected)")
-    video = Path(video)
-    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if video.suffix.lower() == ".mp4" else "MJPG"))
-    written = 0
-    with atomic_path(video) as tmp:
-        writer = None
-        for name in labels:
-            frame = cv2.imread(str(folder / name))
-            if frame is None:
-                raise UserError(f"cannot read frame {folder / name}: missing or not an image")
-            if writer is None:
-                writer = cv2.VideoWriter(str(tmp), fourcc, fps, (frame.shape[1], frame.shape[0]))
-                if not writer.isOpened():
-                    raise UserError(f"OpenCV cannot write video {video}; use a .avi or .mp4 name")
-            for _ in range(hold):
-                writer.write(frame)
-                written += 1
-        if writer is not None:
-            writer.release()
-    return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m edge_app.synthetic",
-        description="Write camera-like frames of numbers (and a video) with their expected readings.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument("--out", required=True, help="folder for frame_NNNN.jpg and labels.json")
-    parser.add_argument("--count", type=positive_int, default=300, help="number of frames")
-    parser.add_argument("--seed", type=bounded(int, 0, MAX_SEED), default=0, help="random seed")
-    parser.add_argument(
-        "--video", default=None, help="also write the frames as a video (.avi or .mp4)"
-    )
-    parser.add_argument(
-        "--hold", type=positive_int, default=1, help="video frames per generated frame"
-    )
-    parser.add_argument(
-        "--no-digit-fraction",
-        type=fraction,
-        default=SceneOptions.no_digit_fraction,
-        help="share of frames with no digit",
-    )
-    parser.add_argument(
-        "--styles", default=",".join(STYLES), help="comma list of digit styles: mnist,font,stroke"
-    )
-    parser.add_argument(
-        "--mnist-dir",
-        default=os.environ.get("MNIST_DIR"),
-        help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: fonts and strokes)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        styles = tuple(s for s in args.styles.split(",") if s)
-        if not styles or any(s not in STYLES for s in styles):
-            raise UserError(
-                f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
-            )
-        options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
-        labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
-        print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
-        if args.video:
-            n = write_video(args.out, args.video, hold=args.hold)
-            print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Score the reader on a labelled folder (labels.json from edge_app.synthetic): accuracy, false readings, latency."""
+"""Score the reader on a labelled folder (from `python -m synthetic`): accuracy, false readings, latency."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.reader import read_digits
 from edge_app.runtime import RUNTIME_CHOICES
-from edge_app.synthetic import LABELS_NAME
+from synthetic.labels import read_labels
 
 WARMUP_FRAMES = 5
 
@@ -47,15 +47,7 @@ def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
     loop (a freshly decoded frame is in cache; hundreds of decoded frames in RAM are not).
     """
     folder = Path(folder)
-    hint = "make it with python -m edge_app.synthetic"
-    try:
-        labels = json.loads((folder / LABELS_NAME).read_text())
-    except (OSError, ValueError) as e:
-        raise UserError(f"cannot read {folder / LABELS_NAME} ({e}); {hint}") from e
-    if not isinstance(labels, dict) or not all(isinstance(t, str) for t in labels.values()):
-        raise UserError(
-            f"{folder / LABELS_NAME} is not a JSON object of {{file name: expected text}}; {hint}"
-        )
+    labels = read_labels(folder)
     items = []
     for name, text in labels.items():
         try:
@@ -110,7 +102,7 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m edge_app.evaluate",
+        prog="python -m benchmarks.evaluate",
         description="Read a labelled folder of frames and report exact-match accuracy, false readings and latency.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
