@@ -52,13 +52,6 @@ def first_line(error: BaseException) -> str:
     return re.sub(r"^\(-?\d+:[^)]*\)\s*|\s*in function '[^']*'$", "", line)
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
-    """Return uint8 or float images as float32 in [0, 1]."""
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32, copy=False)
-
-
 class Runner:
     """Base: `single()` runs one image, `batch()` runs `len(batch_images)` images, `predict()` returns scores."""
 

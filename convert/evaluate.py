@@ -11,8 +11,7 @@ import numpy as np
 from convert.quiet import native_output_captured
 from convert.variants import op_names
 from edge_app.artifacts import sha256_bytes
-from edge_app.runtime import NUM_CLASSES, Classifier, TensorSpec
-from train.data import to_float
+from edge_app.runtime import NUM_CLASSES, Classifier, TensorSpec, to_float
 
 # Images checked one at a time against the batched run (the batched run covers the full set).
 ONE_IMAGE_CHECK_COUNT = 256

@@ -15,7 +15,7 @@ import numpy as np
 from convert.evaluate import VariantEval, class_stats
 from convert.quiet import native_output_captured
 from edge_app.artifacts import sha256_file
-from train.data import to_float
+from edge_app.runtime import to_float
 
 ONNX_FILE = "model_float32.onnx"
 ONNX_INT8_FILE = "model_int8.onnx"

@@ -33,7 +33,7 @@ from edge_app.artifacts import (
     sha256_file,
 )
 from edge_app.errors import UserError
-from train.data import to_float
+from edge_app.runtime import to_float
 
 DEFAULT_MODEL = Path("artifacts/model.keras")
 DEFAULT_OUT = Path("artifacts")

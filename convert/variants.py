@@ -153,6 +153,7 @@ def representative_images(
     x_train: np.ndarray, y_train: np.ndarray, per_class: int, seed: int = 0
 ) -> np.ndarray:
     """Return `per_class` TRAINING images of each digit as float32 in [0, 1], for int8 calibration."""
-    from train.data import representative_indices, to_float
+    from edge_app.runtime import to_float
+    from train.data import representative_indices
 
     return to_float(x_train[representative_indices(y_train, per_class, seed)])

@@ -88,6 +88,13 @@ def _spec(detail: dict) -> TensorSpec:
     )
 
 
+def to_float(images: np.ndarray) -> np.ndarray:
+    """Return uint8 pixels scaled to float32 in [0, 1], other images as float32: every variant's input."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32, copy=False)
+
+
 def quantize(images: np.ndarray, spec: TensorSpec) -> np.ndarray:
     """Turn float images in [0, 1] into the model's input dtype using its own scale and zero point."""
     if not spec.quantized:
@@ -205,7 +212,7 @@ class Classifier:
         if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE_PX, IMAGE_SIZE_PX):
             raise ValueError(f"expected images shaped (N, 28, 28), got {images.shape}")
         if images.dtype == np.uint8:
-            images = images.astype(np.float32) / 255.0
+            images = to_float(images)
         n = len(images)
         if n == 0:
             return np.zeros((0, NUM_CLASSES), np.float32)

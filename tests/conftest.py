@@ -65,7 +65,7 @@ def tiny_artifacts(tmp_path_factory, mnist) -> Path:
 
     from convert.gate import GateOptions
     from convert.pipeline import ConvertOptions, run
-    from train.data import to_float
+    from edge_app.runtime import to_float
     from train.model import build_mlp
 
     folder = tmp_path_factory.mktemp("tiny_artifacts")

@@ -14,9 +14,8 @@ import pytest
 
 from convert.variants import VARIANTS, variant_file
 from edge_app.artifacts import read_manifest, sha256_file
-from edge_app.runtime import Classifier, load_interpreter_class
+from edge_app.runtime import Classifier, load_interpreter_class, to_float
 from tests.conftest import run_module
-from train.data import to_float
 
 REPORT_VARIANT_KEYS = {
     "path",

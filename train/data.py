@@ -74,11 +74,6 @@ def fixed_split(n: int, val_fraction: float = VAL_FRACTION, seed: int = SPLIT_SE
     return Split(train_idx=np.sort(order[n_val:]), val_idx=np.sort(order[:n_val]))
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 pixels to float32 in [0, 1], the input every model variant takes."""
-    return images.astype(np.float32) / 255.0
-
-
 def representative_indices(labels: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
     """Pick `per_class` indices of each class (for int8 calibration), evenly across the ten digits."""
     rng = np.random.default_rng(seed)

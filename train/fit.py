@@ -12,8 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from edge_app.runtime import to_float
 from train.augment import augment_batch
-from train.data import SPLIT_SEED, VAL_FRACTION, Mnist, fixed_split, to_float
+from train.data import SPLIT_SEED, VAL_FRACTION, Mnist, fixed_split
 from train.model import NUM_CLASSES, build_mlp
 from train.recipes import Recipe
 
