@@ -22,6 +22,7 @@ from edge_app.runtime import (
     Classifier,
     load_interpreter_class,
     quantize,
+    to_float,
 )
 from edge_app.runtime import RUNTIMES as TFLITE_RUNTIMES
 
