@@ -80,7 +80,7 @@ def build_report(
     return report
 
 
-def _mb(size: int) -> str:
+def _kib(size: int) -> str:
     return f"{size / 1024:.1f} KiB"
 
 
@@ -110,14 +110,14 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         else:
             cv_text = f"agrees {cv['agreement_with_litert']:.4f}"
         lines.append(
-            f"| {name} | `{v['path']}` | {_mb(v['size_bytes'])} | {ratio} | "
+            f"| {name} | `{v['path']}` | {_kib(v['size_bytes'])} | {ratio} | "
             f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | "
             f"{spec['dtype']}{quant} | {cv_text} |"
         )
     for name, v in report.get("onnx", {}).get("models", {}).items():
         ratio = f"{100 * v['size_bytes'] / float32_size:.0f}%" if float32_size else "-"
         lines.append(
-            f"| {name} (ONNX Runtime) | `{v['path']}` | {_mb(v['size_bytes'])} | {ratio} | "
+            f"| {name} (ONNX Runtime) | `{v['path']}` | {_kib(v['size_bytes'])} | {ratio} | "
             f"{100 * v['accuracy']:.2f}% | {v['agreement_with_float']:.4f} | float32 | - |"
         )
     if report.get("onnx", {}).get("status") == "skipped":

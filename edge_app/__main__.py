@@ -20,7 +20,7 @@ from edge_app.sinks.web import parse_serve
 from edge_app.sinks.window import WindowSink, has_display
 from edge_app.sources import RetryPolicy, open_source
 
-log = logging.getLogger("edge_app")
+log = logging.getLogger(__name__)
 
 
 def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:

@@ -11,7 +11,7 @@ from edge_app.errors import UserError
 from edge_app.runtime import Classifier
 
 DEFAULT_MODEL = "artifacts/model_int8.tflite"
-log = logging.getLogger("edge_app")
+log = logging.getLogger(__name__)
 
 
 def verify_model(path: Path, data: bytes) -> bool:

@@ -23,7 +23,7 @@ IMAGE_EXTENSIONS = frozenset(
 )
 EXIT_SOURCE_LOST = 3
 PICAMERA_SIZE_PX = (640, 480)
-log = logging.getLogger("edge_app")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
