@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
-from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions
+from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions, ConvertResult
+from convert.report import CONFUSION_PNG, REPORT_MD
 from convert.variants import VARIANTS
+from edge_app.artifacts import MANIFEST_NAME
 from edge_app.cli_args import fraction, non_negative_float
 from edge_app.errors import UserError
 from edge_app.runtime import RUNTIME_CHOICES
@@ -117,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir,
             runtime=args.runtime,
         )
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from convert.pipeline import run
 
         result = run(options, log=lambda line: print(line, flush=True))
@@ -127,15 +127,42 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; --out holds only complete files", file=sys.stderr)
         return 130
+    print("\n".join(_variant_lines(result)))
     if not result.gate.passed:
         print(
-            f"gate FAILED: {'; '.join(result.gate.reasons)}; "
-            f"rejected models and report in {result.folder}",
+            f"gate FAILED: {'; '.join(result.gate.reasons)}; rejected models in {result.folder}, "
+            f"see {result.folder / REPORT_MD}",
             file=sys.stderr,
         )
         return EXIT_GATE_FAILED
-    print(f"gate passed; artifacts in {result.folder}")
+    print("\n".join(_summary(result)))
     return 0
+
+
+def _variant_lines(result: ConvertResult) -> list[str]:
+    float_accuracy = result.report["float_accuracy"]
+    lines = [f"float Keras {100 * float_accuracy:.2f}%"]
+    for name, v in result.report["variants"].items():
+        drop_pp = 100 * (v["accuracy"] - float_accuracy)
+        lines.append(
+            f"  {name:8} {v['size_bytes'] / 1024:7.1f} KiB  {100 * v['accuracy']:.2f}% "
+            f"({drop_pp:+.2f} pp)  {v['path']}"
+        )
+    return lines
+
+
+def _summary(result: ConvertResult) -> list[str]:
+    folder = result.folder
+    written = {path.name for path in result.files}
+    named = [folder / name for name in (REPORT_MD, CONFUSION_PNG, MANIFEST_NAME) if name in written]
+    app = "python -m edge_app --source 0"
+    if folder != DEFAULT_OUT and "model_int8.tflite" in written:
+        app += f" --model {folder / 'model_int8.tflite'}"
+    return [
+        f"gate passed; wrote {len(result.files)} files, open {', '.join(map(str, named))}",
+        f"next: python benchmarks/latency.py (every variant and runtime side by side), "
+        f"or {app} (webcam; --source also takes an image, folder or video)",
+    ]
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from convert import report as report_mod
 from convert.evaluate import VariantEval, class_stats, evaluate_variant
 from convert.gate import GateOptions, GateResult, check_gate, load_baseline
 from convert.model_io import check_model_file, load_keras_model
+from convert.quiet import import_tensorflow_quietly
 from convert.variants import (
     VARIANTS,
     convert_variant,
@@ -120,11 +121,17 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
     validate_options(options)
     check_model_file(options.model)
     out = check_writable_dir(options.out)
+    log(
+        f"converting {options.model} to TFLite {', '.join(options.variants)}; evaluating each on "
+        f"the MNIST test set and gating on accuracy; writes to {out}/ ({report_mod.REPORT_MD}, "
+        f"{report_mod.CONFUSION_PNG}, {MANIFEST_NAME})"
+    )
     baseline = load_baseline(options.baseline) if options.baseline else None
     if data is None:
         from train.data import load_mnist
 
         data = load_mnist(options.data_dir)
+    import_tensorflow_quietly()
 
     log(f"loading {options.model}")
     model = load_keras_model(options.model)
@@ -228,7 +235,6 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
             written = tuple(_publish(src, folder / src.name) for src in staged)
         except OSError as e:
             raise UserError(f"cannot write artifacts to {folder}: {e.strerror or e}") from e
-    log(f"wrote {len(written)} files to {folder}")
     return ConvertResult(report=report, gate=gate, folder=folder, files=written)
 
 

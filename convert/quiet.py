@@ -30,3 +30,22 @@ def native_output_captured() -> Iterator[list[str]]:
                 os.close(fd)
             sink.seek(0)
             captured.append(sink.read().decode("utf-8", "replace"))
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and find its devices with the start-up log lines swallowed.
+
+    TF 2.21 logs its start-up notes (oneDNN, "Could not find cuda drivers", a failed cuInit on a
+    machine without a GPU) through absl before absl::InitializeLog(), which TF_CPP_MIN_LOG_LEVEL
+    does not filter; they would be the first thing a user reads. A failed import shows them.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    output: list[str] = []
+    try:
+        with native_output_captured() as output:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+    except BaseException:
+        sys.stderr.write("".join(output))
+        raise

@@ -23,7 +23,8 @@ DEMO_TEXT = "42"
 DEMO_KEEP = 4  # distinct frames in the demo video: enough for a moving picture
 DEMO_CANDIDATES = 8  # frames the test model reads right, to pick DEMO_KEEP from
 DEMO_ROUNDS = 3  # write the video, drop frames the codec spoiled, again
-STARTUP_TIMEOUT_S = 60.0  # model load and first frame on a busy CI machine
+STARTUP_TIMEOUT_S = 180.0  # model load and first frame on a busy CI machine
+EXIT_TIMEOUT_S = 60.0  # a process asked to stop, on a busy machine
 URL_PATTERN = re.compile(r"live view at (http://\S+)")
 
 
@@ -102,7 +103,7 @@ def terminate(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=EXIT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -146,7 +147,7 @@ class App:
     def stop(self) -> None:
         """Terminate the app and wait for it."""
         terminate(self.process)
-        self._reader.join(timeout=5)
+        self._reader.join(timeout=EXIT_TIMEOUT_S)
 
 
 class Broker:
@@ -167,7 +168,7 @@ class Broker:
             self.process = subprocess.Popen(
                 [self.executable, "-c", str(self.config)], stdout=log, stderr=log
             )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"mosquitto exited: {self.log.read_text()}")
@@ -181,7 +182,7 @@ class Broker:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=EXIT_TIMEOUT_S)
         self.process = None
 
 
@@ -221,12 +222,12 @@ class Browser:
         import http.client
         from urllib.parse import quote, urlsplit
 
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=STARTUP_TIMEOUT_S)
         connection.request("PUT", "/json/new?" + quote(url, safe=":/?&="))
         target = json.loads(connection.getresponse().read())
         connection.close()
         path = urlsplit(target["webSocketDebuggerUrl"]).path
-        self._socket = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        self._socket = socket.create_connection(("127.0.0.1", self.port), timeout=STARTUP_TIMEOUT_S)
         key = base64.b64encode(os.urandom(16)).decode()
         self._socket.sendall(
             (

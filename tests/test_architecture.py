@@ -22,7 +22,7 @@ def _imported_top_level_packages(modules: list[str]) -> set[str]:
         "print(','.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
     return set(result.stdout.strip().split(","))

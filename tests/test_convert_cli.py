@@ -109,3 +109,29 @@ def test_missing_baseline(tmp_path):
     assert proc.returncode == 2
     assert_one_line_error(proc.stderr, "--baseline")
     assert list(Path(out).iterdir()) == []
+
+
+def test_first_line_is_the_plan_and_last_lines_name_the_files_and_next_step(
+    tiny_artifacts, tmp_path, capsys
+):
+    from convert.__main__ import main
+
+    out = tmp_path / "out"
+    lax = [
+        "--max-drop",
+        "100",
+        "--min-agreement",
+        "0",
+    ]  # a 1-epoch model: the gate is not tested here
+    args = ["--model", str(tiny_artifacts / "model.keras"), "--out", str(out), *lax]
+    assert main([*args, "--variants", "float32,int8"]) == 0, capsys.readouterr().err
+    lines = capsys.readouterr().out.strip().splitlines()
+    plan, *middle, opened, next_step = lines
+    assert str(out) in plan and "convert_report.md" in plan and "float32, int8" in plan
+    assert any(line.startswith("converting int8") for line in middle)
+    assert [line.split()[0] for line in middle[-2:]] == ["float32", "int8"]
+    assert "KiB" in middle[-1] and "%" in middle[-1] and "model_int8.tflite" in middle[-1]
+    for name in ("convert_report.md", "confusion_int8.png", "manifest.json"):
+        assert str(out / name) in opened and (out / name).is_file()
+    assert "python benchmarks/latency.py" in next_step
+    assert f"python -m edge_app --source 0 --model {out / 'model_int8.tflite'}" in next_step

@@ -37,6 +37,7 @@ JSON_KEYS = ["frame", "source", "text", "digits", "latency_ms"]
 SMALL_SET = 24  # frames in the end-to-end set (the >= 300-frame run is benchmarks.evaluate)
 MIN_SEGMENTED = 0.9  # share of frames where the reader finds exactly the digits drawn
 MIN_EXACT_MATCH = 0.85  # whole-number accuracy on the small set with a trained model
+CTRL_C_EXIT_S = 300.0  # generous: the app stops in well under a second, but CI machines get busy
 
 
 @pytest.fixture(scope="module")
@@ -267,7 +268,12 @@ def test_ctrl_c_ends_cleanly(frames_dir, tiny_model):
     assert json.loads(first)["frame"] == 0
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=CTRL_C_EXIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"still running {CTRL_C_EXIT_S:.0f} s after Ctrl-C; stderr:\n{err[-2000:]}")
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "interrupted" in err
     for line in out.splitlines()[:-1]:  # every complete line is a whole JSON object

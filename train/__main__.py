@@ -43,19 +43,64 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_source(data_dir: Path | None) -> str:
+    from train.data import MNIST_DIR_ENV
+
+    if data_dir:
+        return f"MNIST from {data_dir}"
+    if os.environ.get(MNIST_DIR_ENV):
+        return f"MNIST from ${MNIST_DIR_ENV} ({os.environ[MNIST_DIR_ENV]})"
+    return "MNIST through tensorflow_datasets (downloaded once; --data-dir works offline)"
+
+
+def _plan(args: argparse.Namespace) -> str:
+    from train.recipes import RECIPES
+
+    recipe = RECIPES[args.recipe]
+    epochs = args.epochs or recipe.epochs
+    stops = ", stops early when validation loss stalls" if recipe.early_stopping_patience else ""
+    return (
+        f"training recipe {recipe.name} for up to {epochs} epochs{stops}, seed {args.seed}, on "
+        f"{_data_source(args.data_dir)}; writes {args.out / 'model.keras'} and train_metrics.json"
+    )
+
+
+def _summary(metrics: dict, out: Path) -> list[str]:
+    from train.progress import duration
+
+    convert = "python -m convert"
+    if out != DEFAULT_OUT:
+        convert += f" --model {out / 'model.keras'} --out {out}"
+    return [
+        f"test accuracy {100 * metrics['test_accuracy']:.2f}% (validation "
+        f"{100 * metrics['val_accuracy']:.2f}%) after {metrics['epochs_run']} epochs in "
+        f"{duration(metrics['train_seconds'])}",
+        f"wrote {out / 'model.keras'} and {out / 'train_metrics.json'}",
+        f"next: {convert}  (TFLite variants, accuracy report, the int8 model the camera app reads)",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    print(_plan(args), flush=True)
     try:
+        from convert.quiet import import_tensorflow_quietly
         from edge_app.artifacts import atomic_path, atomic_write_json, check_writable_dir
         from train.data import load_mnist
 
+        import_tensorflow_quietly()
         data = load_mnist(args.data_dir)
         out = check_writable_dir(args.out)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from train.fit import train_model
         from train.recipes import RECIPES
 
-        result = train_model(data, RECIPES[args.recipe], seed=args.seed, epochs=args.epochs)
+        result = train_model(
+            data,
+            RECIPES[args.recipe],
+            seed=args.seed,
+            epochs=args.epochs,
+            log=lambda line: print(line, flush=True),
+        )
         with atomic_path(out / "model.keras") as tmp:
             result.model.save(tmp)
         atomic_write_json(out / "train_metrics.json", result.metrics)
@@ -65,11 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
-    m = result.metrics
-    print(
-        f"recipe {m['recipe']} seed {m['seed']}: test accuracy {m['test_accuracy']:.4f} "
-        f"(val {m['val_accuracy']:.4f}) after {m['epochs_run']} epochs in {m['train_seconds']:.0f} s -> {out / 'model.keras'}"
-    )
+    print("\n".join(_summary(result.metrics, out)))
     return 0
 
 

@@ -35,29 +35,46 @@ class Split:
     val_idx: np.ndarray
 
 
+# tfds.load(batch_size=-1) batches a split by the dataset's recorded size; batching by a fixed
+# size instead works whatever the metadata says (and under tfds.testing.mock_data, which has none).
+TFDS_BATCH_IMAGES = 10_000
+TFDS_PACKAGE = "tensorflow_datasets"
+
+
+def _tfds_arrays(tfds, ds) -> tuple[np.ndarray, np.ndarray]:
+    batches = list(tfds.as_numpy(ds.batch(TFDS_BATCH_IMAGES)))
+    images = np.concatenate([b[0] for b in batches])[..., 0].astype(np.uint8)
+    return images, np.concatenate([b[1] for b in batches]).astype(np.uint8)
+
+
 def load_tfds() -> Mnist:
     """Load MNIST through tensorflow_datasets, as the reference notebook did (needs the internet once)."""
-    hint = f"set {MNIST_DIR_ENV} (or --data-dir) to a folder with the four MNIST IDX files to work offline"
+    offline = f"or set {MNIST_DIR_ENV} (or --data-dir) to a folder with the four MNIST IDX files"
     try:
         import tensorflow_datasets as tfds
 
-        train, test = tfds.as_numpy(
-            tfds.load("mnist", split=["train", "test"], batch_size=-1, as_supervised=True)
+        train, test = (
+            _tfds_arrays(tfds, ds)
+            for ds in tfds.load("mnist", split=["train", "test"], as_supervised=True)
         )
     except ImportError as e:
+        missing = e.name or str(e)
+        if missing.split(".")[0] == TFDS_PACKAGE:
+            raise DataError(
+                f"{TFDS_PACKAGE} is not installed: `pip install -e .[train]`, {offline}"
+            ) from e
         raise DataError(
-            f"tensorflow_datasets is not installed (`pip install -e .[train]`), or {hint}"
+            f"{TFDS_PACKAGE} cannot import {missing!r}: `pip install {missing.split('.')[0]}` "
+            f"(or reinstall `pip install -e .[train]`), {offline}"
         ) from e
     except Exception as e:  # noqa: BLE001 - tfds raises many kinds of download errors
+        detail = (str(e).strip().splitlines() or [""])[0][:200]
         raise DataError(
-            f"could not download MNIST with tensorflow_datasets ({type(e).__name__}); {hint}"
+            f"could not download MNIST with {TFDS_PACKAGE} ({type(e).__name__}: {detail}); "
+            f"check the network, {offline}"
         ) from e
     return Mnist(
-        x_train=train[0][..., 0].astype(np.uint8),
-        y_train=train[1].astype(np.uint8),
-        x_test=test[0][..., 0].astype(np.uint8),
-        y_test=test[1].astype(np.uint8),
-        source="tfds:mnist",
+        x_train=train[0], y_train=train[1], x_test=test[0], y_test=test[1], source="tfds:mnist"
     )
 
 

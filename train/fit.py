@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from edge_app.runtime import to_float
 from train.augment import augment_batch
 from train.data import SPLIT_SEED, VAL_FRACTION, Mnist, fixed_split
 from train.model import NUM_CLASSES, build_mlp
+from train.progress import EpochProgress
 from train.recipes import Recipe
 
 
@@ -80,8 +82,12 @@ def train_model(
     seed: int = 0,
     epochs: int | None = None,
     verbose: int | str = "auto",
+    log: Callable[[str], None] | None = None,
 ) -> TrainResult:
-    """Train `recipe` on the fixed 90/10 split of `data`, evaluate on its test set, return both."""
+    """Train `recipe` on the fixed 90/10 split of `data`, evaluate on its test set, return both.
+
+    With `log`, each epoch ends in one line through it instead of Keras' own progress output.
+    """
     set_determinism(seed)
     epochs = epochs or recipe.epochs
     split = fixed_split(len(data.x_train))
@@ -113,7 +119,10 @@ def train_model(
                 restore_best_weights=True,
             )
         )
-    if verbose == "auto":
+    if log is not None:
+        callbacks.append(EpochProgress(epochs, log))
+        verbose = 0
+    elif verbose == "auto":
         verbose = 1 if sys.stdout.isatty() else 2
     started = time.perf_counter()
     history = model.fit(
@@ -123,6 +132,7 @@ def train_model(
         validation_data=tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(1000).cache(),
         callbacks=callbacks,
         verbose=verbose,
+        shuffle=False,  # the dataset shuffles itself; Keras warns that it ignores shuffle=True
     )
     train_seconds = time.perf_counter() - started
 
