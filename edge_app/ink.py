@@ -14,6 +14,7 @@ BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at w
 BACKGROUND_SPAN_CELLS = 5  # closing span: wider than the thickest marker stroke
 POLARITY_SPAN_CELLS = 7  # median span for the polarity test: paper is most of any such window
 POLARITY_STEP_GREY = 24  # grey levels off the local paper that count as ink for the polarity test
+POLARITY_MARGIN = 2.0  # one side must have this many times the other's off-paper pixels to decide
 MIN_PAPER_LEVEL = 8  # grey level below which a frame is too dark to find paper in
 MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblurred sensor noise
 NOISE_PERCENTILE = (
@@ -21,6 +22,7 @@ NOISE_PERCENTILE = (
 )
 NOISE_MARGIN = 3.0  # a stroke starts this many times above the paper grain
 FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean paper
+MIN_INK_PIXELS = 20  # off-paper pixels that decide the polarity at all (at work size)
 _SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
 
 
@@ -70,19 +72,31 @@ def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(cells, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
+def _brighter_half(gray: np.ndarray) -> bool:
+    """True when the median sits nearer the bright end of the histogram (the page is the bright part)."""
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist) / max(hist.sum(), 1.0)
+    low, mid, high = np.searchsorted(cdf, [0.01, 0.5, 0.99])
+    return bool(mid - low >= high - mid)
+
+
 def detect_dark_ink(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
     """True when the ink is darker than the paper.
 
     Paper is the local median (of coarse cells): whatever the lighting, it covers most of any
-    window. Ink is the side with more pixels far from it; a shadow's dark side is paper to its
-    own neighbourhood, so gradients and vignettes do not flip the answer.
+    window. Ink is the side with clearly more pixels far from it, so a gradient or a vignette
+    does not flip the answer. Without a clear side (blank paper, a page border) the page is
+    taken to be the brighter part of the histogram.
     """
     if cells is None:
         cells = coarse_cells(gray)
     paper = _upsample(cv2.medianBlur(cells, POLARITY_SPAN_CELLS), gray.shape)
     darker = cv2.threshold(cv2.subtract(paper, gray), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
     lighter = cv2.threshold(cv2.subtract(gray, paper), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
-    return cv2.countNonZero(darker) >= cv2.countNonZero(lighter)
+    dark, light = cv2.countNonZero(darker), cv2.countNonZero(lighter)
+    if max(dark, light) > POLARITY_MARGIN * min(dark, light) + MIN_INK_PIXELS:
+        return dark > light
+    return _brighter_half(cells)
 
 
 def ink_map(gray: np.ndarray, dark_ink: bool, cells: np.ndarray | None = None) -> np.ndarray:

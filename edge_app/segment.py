@@ -17,6 +17,8 @@ MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MIN_RELATIVE_AREA = 0.02  # of the largest component: smaller ones are dust, not strokes
 MAX_FRAME_SHARE = 0.95  # a piece this much of the frame's width or height is the page, not a digit
 EDGE_CONTACT_SHARE = 0.25  # of a piece's size: the most it may run along the frame edge and stay
+EDGE_MIN_SHARE = 0.2  # of the frame height: a piece touching the edge is at least this tall ...
+EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
 MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
 MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
 MERGE_SIDE_GAP = 0.1  # horizontal gap, as a share of the taller piece, bridged for a short piece
@@ -33,6 +35,7 @@ BLOB_FILL = (
 BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
 BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
 SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
+SPLIT_MAX_CUT_INK = 0.4  # of the fullest column: two touching digits meet at a thin bridge
 SPLIT_SEARCH = (0.25, 0.75)  # share of the width where the cut between two digits is looked for
 
 
@@ -104,6 +107,8 @@ def _split(mask: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Candidate,
     lo, hi = int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw)
     column_ink = mask.sum(axis=0)
     cut = lo + int(np.argmin(column_ink[lo:hi]))
+    if column_ink[cut] > SPLIT_MAX_CUT_INK * column_ink.max():
+        return ()
     parts = []
     for x0, x1 in ((0, cut), (cut, bw)):
         piece = mask[:, x0:x1]
@@ -151,9 +156,12 @@ def find_digit_boxes(
     has_strong = np.bincount(labels[strong], minlength=n)[1:] > 0
     # Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
     # swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of
-    # a 2): one short run; a page border or shadow runs along the edge.
+    # a big 2 in a close-up): one short run of a large, not thin piece; a page border, its rim
+    # or a shadow runs along the edge.
     contact, runs = (c[1:] for c in _edge_contact(labels, n))
-    edge_ok = (contact == 0) | ((runs == 1) & (contact <= EDGE_CONTACT_SHARE * np.maximum(w, h)))
+    runs_off = (runs == 1) & (contact <= EDGE_CONTACT_SHARE * np.maximum(w, h))
+    big = (h >= EDGE_MIN_SHARE * h_img) & (w >= EDGE_MIN_WIDTH * h)
+    edge_ok = (contact == 0) | (runs_off & big)
     sane = (h < MAX_FRAME_SHARE * h_img) & (w < MAX_FRAME_SHARE * w_img)
     ok = has_strong & edge_ok & sane & (area >= MIN_COMPONENT_AREA_PX)
     if ok.any():
