@@ -6,9 +6,8 @@ import cv2
 import numpy as np
 
 LINE_SPAN = 0.8  # share of the frame side a stroke must run along to be a ruled or grid line
-LINE_RUN = (
-    0.15  # share of the frame side: the straight run a line holds (digits' bars stay shorter)
-)
+LINE_MAX_FILL = 0.3  # ink share of its box above which a frame-wide piece is a page border
+LINE_RUN = 0.15  # share of the frame side: the straight run a line holds (digit bars are shorter)
 
 
 def _long_runs(binary: np.ndarray, horizontal: bool) -> np.ndarray:
@@ -28,14 +27,16 @@ def _long_runs(binary: np.ndarray, horizontal: bool) -> np.ndarray:
 def line_mask(binary: np.ndarray, stats: np.ndarray) -> np.ndarray | None:
     """Return the pixels of ruled or grid lines in a 0/1 uint8 stroke map, or None when it has none.
 
-    `stats` are the map's connected-component stats: only a component spanning LINE_SPAN of the
-    frame can hold a line, so frames without one pay nothing. A line is what a long straight
+    `stats` are the map's connected-component stats: only a sparse component spanning LINE_SPAN of
+    the frame can hold a line (a filled one is the page's border), so frames without one pay nothing. A line is what a long straight
     kernel keeps (an opening) and still spans the frame, so the bar of a 7 or the base of a 2,
     which are as long as a digit is wide, stay; a digit the line crosses keeps its other strokes.
     """
     h_img, w_img = binary.shape
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
-    across, down = (widths >= LINE_SPAN * w_img).any(), (heights >= LINE_SPAN * h_img).any()
+    sparse = stats[1:, cv2.CC_STAT_AREA] <= LINE_MAX_FILL * widths * heights
+    across = (sparse & (widths >= LINE_SPAN * w_img)).any()
+    down = (sparse & (heights >= LINE_SPAN * h_img)).any()
     if not (across or down):
         return None
     lines = np.zeros(binary.shape, bool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -20,7 +21,7 @@ from edge_app.ink import (
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.runtime import IMAGE_SIZE_PX
-from edge_app.segment import Candidate, find_digit_boxes
+from edge_app.segment import Candidate, find_digit_boxes, split_candidate
 
 __all__ = [
     "IMAGE_SIZE_PX",
@@ -47,7 +48,9 @@ class DigitCrop:
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], white on black
     box: tuple[int, int, int, int]  # x, y, w, h in original frame pixels
-    parts: tuple[DigitCrop, ...] = ()  # two touching digits it may be instead (the reader picks)
+    # The two touching digits it may be instead, made on demand (the reader asks only when the
+    # crop reads unsure as one digit); () when it has no thin bridge to cut at.
+    split: Callable[[], tuple[DigitCrop, ...]] | None = None
 
 
 def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
@@ -77,6 +80,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         bx, by = rx + int(x / scale), ry + int(y / scale)
         bw = max(1, min(int(np.ceil((x + w) / scale)) + rx, rx + rw) - bx)
         bh = max(1, min(int(np.ceil((y + h) / scale)) + ry, ry + rh) - by)
-        return DigitCrop(digit, (bx, by, bw, bh), tuple(crop(p) for p in candidate.parts))
+        return DigitCrop(
+            digit, (bx, by, bw, bh), lambda: tuple(crop(p) for p in split_candidate(candidate))
+        )
 
     return [crop(c) for c in find_digit_boxes(ink, threshold, options)]

@@ -1,4 +1,4 @@
-"""From an ink map to digit candidates: strokes, pieces merged into digits, non-digits dropped, splits offered."""
+"""From an ink map to digit candidates: strokes, pieces merged into digits, non-digits dropped, wide ones split."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ class Candidate(NamedTuple):
     mask: np.ndarray  # bool strokes of the digit inside its box
     box: tuple[int, int, int, int]  # x, y, w, h
     stroke_px: float  # estimated stroke width (see stroke_width)
-    parts: tuple[Candidate, ...] = ()  # the two digits it may be instead, when it is wide
 
 
 def _same_digit(a: list[int], b: list[int]) -> bool:
@@ -99,9 +98,13 @@ def _components(weak: np.ndarray):
     return cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)[:3]
 
 
-def _split(mask: np.ndarray, box: tuple[int, int, int, int]) -> tuple[Candidate, ...]:
-    """Return the two candidates a wide group makes when cut at its thinnest column, or ()."""
-    bx, by, bw, bh = box
+def split_candidate(candidate: Candidate) -> tuple[Candidate, ...]:
+    """Return the two digits a wide candidate may be, cut at its thinnest column, or () for none.
+
+    Touching digits meet at a thin bridge near the middle; a wide single digit (a 0, a 4) has no
+    column that thin there. Whether the halves are read as digits is the classifier's call.
+    """
+    mask, (bx, by, bw, bh) = candidate.mask, candidate.box
     if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
         return ()
     lo, hi = int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw)
@@ -141,7 +144,7 @@ def find_digit_boxes(
 
     Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; ruled
     and grid lines are taken out, the pieces of one digit are merged, and specks, lines, blobs and
-    page edges are dropped. A wide candidate carries the two digits it may be instead (`parts`).
+    page edges are dropped. `split_candidate` offers the two digits a wide candidate may be.
     """
     # cv2.threshold is several times faster than a NumPy comparison on a uint8 image.
     weak = cv2.threshold(ink, threshold * LOW_INK_FRACTION * INK_MAX, 1, cv2.THRESH_BINARY)[1]
@@ -196,5 +199,5 @@ def find_digit_boxes(
         width = stroke_width(mask)
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
-        out.append(Candidate(mask, box, width, _split(mask, box)))
+        out.append(Candidate(mask, box, width))
     return out
