@@ -21,6 +21,7 @@ EDGE_MIN_SHARE = 0.2  # of the frame height: a piece touching the edge is at lea
 EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
 MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
 MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
+MERGE_CUT_GAP = 0.15  # vertical gap, as a share of the taller piece, where a line was taken out
 MERGE_SIDE_GAP = 0.1  # horizontal gap, as a share of the taller piece, bridged for a short piece
 MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a lifted-pen stroke
 MIN_RELATIVE_SIZE = (
@@ -55,6 +56,8 @@ def _same_digit(a: list[int], b: list[int]) -> bool:
     taller, shorter = max(ha, hb), min(ha, hb)
     if overlap >= MERGE_OVERLAP * min(a[2] - a[0], b[2] - b[0]) and gap <= MERGE_GAP * taller:
         return True  # stacked: the bar of a 5 above its belly
+    if overlap > 0 and gap <= MERGE_CUT_GAP * taller:
+        return True  # one stroke cut by a ruled line that was taken out
     # A short stroke right beside a digit (the lifted-pen half of a 4) is part of it.
     return -overlap <= MERGE_SIDE_GAP * taller and shorter < MERGE_SHORT * taller and gap < 0
 

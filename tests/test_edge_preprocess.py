@@ -81,7 +81,7 @@ def test_stroke_threshold_follows_faint_ink_but_not_noise():
     assert P.stroke_threshold(level(0.5), 0.28) == pytest.approx(0.25, abs=0.01)
     # Clean paper lets faint ink through; grainy paper raises the floor back to MIN_INK_THRESHOLD.
     assert P.stroke_threshold(level(0.0), 0.28) == pytest.approx(FAINT_INK_THRESHOLD)
-    grain = np.random.default_rng(0).integers(0, round(0.1 * P.INK_MAX), (64, 64)).astype(np.uint8)
+    grain = np.random.default_rng(0).integers(0, round(0.2 * P.INK_MAX), (64, 64)).astype(np.uint8)
     assert P.stroke_threshold(grain, 0.28) == pytest.approx(P.MIN_INK_THRESHOLD)
 
 
