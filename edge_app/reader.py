@@ -14,6 +14,9 @@ from edge_app.preprocess import IMAGE_SIZE_PX, extract_digits
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
 UNSURE = "?"
+SPLIT_MIN_CONFIDENCE = (
+    0.8  # a wide crop less sure than this is tried as two digits, read if both are
+)
 
 
 class DigitClassifier(Protocol):
@@ -40,22 +43,48 @@ class Reading:
     latency_ms: dict[str, float] = field(default_factory=dict)  # preprocess, inference, total
 
 
+def _digit(probs: np.ndarray, box: tuple[int, int, int, int], options: ReaderOptions) -> Digit:
+    best = int(np.argmax(probs))
+    confidence = float(probs[best])
+    value = best if confidence >= options.min_confidence else None
+    return Digit(value=value, confidence=confidence, box=box)
+
+
+def _unsure(probs: np.ndarray) -> bool:
+    return float(probs.max()) < SPLIT_MIN_CONFIDENCE
+
+
+def _predict(classifier: DigitClassifier, images: list[np.ndarray]) -> np.ndarray:
+    batch = np.stack(images).reshape(-1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
+    return np.asarray(classifier.predict(batch))
+
+
 def read_digits(
     frame: np.ndarray, classifier: DigitClassifier, options: ReaderOptions = DEFAULT_OPTIONS
 ) -> Reading:
-    """Return the Reading of `frame`; all its digits go through `classifier.predict` in one call."""
+    """Return the Reading of `frame`; its digits go through `classifier.predict` in one batch.
+
+    A wide crop read unsure (below SPLIT_MIN_CONFIDENCE) is cut into two touching digits, kept
+    when both halves read sure; all such halves of a frame go in one second batch.
+    """
     t0 = time.perf_counter_ns()
     crops = extract_digits(frame, options)
     t1 = time.perf_counter_ns()
     digits: list[Digit] = []
     if crops:
-        batch = np.stack([c.image for c in crops]).reshape(-1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
-        probs = np.asarray(classifier.predict(batch))
-        for crop, p in zip(crops, probs, strict=True):
-            best = int(np.argmax(p))
-            confidence = float(p[best])
-            value = best if confidence >= options.min_confidence else None
-            digits.append(Digit(value=value, confidence=confidence, box=crop.box))
+        probs = _predict(classifier, [c.image for c in crops])
+        # Only a crop that reads unsure as one digit is tried as two touching ones: the halves
+        # of all such crops go to the classifier in one more batch, and only on those frames.
+        halves = {i: c.split() for i, c in enumerate(crops) if c.split and _unsure(probs[i])}
+        halves = {i: parts for i, parts in halves.items() if parts}
+        flat = [part for parts in halves.values() for part in parts]
+        part_probs = iter(_predict(classifier, [p.image for p in flat]) if flat else [])
+        for i, (crop, p) in enumerate(zip(crops, probs, strict=True)):
+            split = [(part, next(part_probs)) for part in halves.get(i, ())]
+            if split and min(float(q.max()) for _, q in split) >= SPLIT_MIN_CONFIDENCE:
+                digits += [_digit(q, part.box, options) for part, q in split]
+            else:
+                digits.append(_digit(p, crop.box, options))
     t2 = time.perf_counter_ns()
     text = "".join(UNSURE if d.value is None else str(d.value) for d in digits)
     latency = {

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from edge_app import preprocess as P
+from edge_app.ink import FAINT_INK_THRESHOLD
 from edge_app.options import ReaderOptions
 
 PAPER = 215
@@ -78,7 +79,10 @@ def test_stroke_threshold_follows_faint_ink_but_not_noise():
 
     assert P.stroke_threshold(level(0.9), 0.28) == pytest.approx(0.28)
     assert P.stroke_threshold(level(0.5), 0.28) == pytest.approx(0.25, abs=0.01)
-    assert P.stroke_threshold(level(0.0), 0.28) == pytest.approx(P.MIN_INK_THRESHOLD)
+    # Clean paper lets faint ink through; grainy paper raises the floor back to MIN_INK_THRESHOLD.
+    assert P.stroke_threshold(level(0.0), 0.28) == pytest.approx(FAINT_INK_THRESHOLD)
+    grain = np.random.default_rng(0).integers(0, round(0.2 * P.INK_MAX), (64, 64)).astype(np.uint8)
+    assert P.stroke_threshold(grain, 0.28) == pytest.approx(P.MIN_INK_THRESHOLD)
 
 
 def _ink(img: np.ndarray) -> np.ndarray:

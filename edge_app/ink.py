@@ -1,0 +1,132 @@
+"""From a camera frame to an ink map: grey work image, ink polarity, local paper level, stroke threshold."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# OpenCV's thread pool costs more than it saves on a 320x240 work image, and on a busy 2-core
+# machine (or a Pi also running the camera) its threads wait for cores: one thread is faster.
+cv2.setNumThreads(1)
+
+INK_MAX = 255  # ink maps are uint8: thresholds in [0, 1] are scaled by this
+BACKGROUND_CELL_PX = 8  # paper brightness is estimated on cells this size (at work size)
+BACKGROUND_SPAN_CELLS = 5  # closing span: wider than the thickest marker stroke
+POLARITY_SPAN_CELLS = 7  # median span for the polarity test: paper is most of any such window
+POLARITY_STEP_GREY = 24  # grey levels off the local paper that count as ink for the polarity test
+POLARITY_MARGIN = 2.0  # one side must have this many times the other's off-paper pixels to decide
+MIN_PAPER_LEVEL = 8  # grey level below which a frame is too dark to find paper in
+MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblurred sensor noise
+NOISE_MARGIN = 3.0  # a stroke starts this many times above the paper grain
+FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean paper
+MIN_INK_PIXELS = 5  # off-paper pixels (of every fourth) that decide the polarity at all
+_SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """Return a contiguous uint8 grayscale image from a 2-D, BGR, BGRA or other-dtype frame."""
+    img = np.asarray(frame)
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[:, :, 0]
+    if img.dtype != np.uint8:
+        if np.issubdtype(img.dtype, np.floating) and img.size and float(np.nanmax(img)) <= 1.0:
+            img = img * 255.0
+        img = np.clip(np.nan_to_num(img.astype(np.float32)), 0, 255).astype(np.uint8)
+    img = np.ascontiguousarray(img)
+    if img.ndim not in (2, 3):
+        raise ValueError(f"expected a 2-D, BGR or BGRA frame, got shape {img.shape}")
+    if img.ndim == 2:
+        return img
+    if img.size == 0:
+        return np.zeros(img.shape[:2], np.uint8)
+    if img.shape[2] not in (3, 4):  # an odd camera format: average whatever channels there are
+        return np.ascontiguousarray(img.mean(axis=2).astype(np.uint8))
+    code = cv2.COLOR_BGRA2GRAY if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(img, code)
+
+
+def clip_roi(
+    roi: tuple[int, int, int, int] | None, shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    """Return the ROI (x, y, w, h) clipped to a frame of `shape`; None means the whole frame."""
+    height, width = shape[:2]
+    if roi is None:
+        return 0, 0, width, height
+    x, y, w, h = roi
+    x0, y0 = min(max(0, x), width), min(max(0, y), height)
+    x1, y1 = min(max(x0, x + w), width), min(max(y0, y + h), height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def coarse_cells(gray: np.ndarray) -> np.ndarray:
+    """Return the mean grey level of each BACKGROUND_CELL_PX square (the page at a glance)."""
+    h, w = gray.shape
+    size = (max(1, w // BACKGROUND_CELL_PX), max(1, h // BACKGROUND_CELL_PX))
+    return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+
+
+def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return cv2.resize(cells, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def _brighter_half(gray: np.ndarray) -> bool:
+    """True when the median sits nearer the bright end of the histogram (the page is the bright part)."""
+    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist) / max(hist.sum(), 1.0)
+    low, mid, high = np.searchsorted(cdf, [0.01, 0.5, 0.99])
+    return bool(mid - low >= high - mid)
+
+
+def detect_dark_ink(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
+    """True when the ink is darker than the paper.
+
+    First the page at a glance: the median of the coarse cells nearer their bright end means a
+    bright page. A shadow or vignette can put it nearer the dark end; then the local test
+    decides: paper is the local median of the cells (most of any window, whatever the
+    lighting) and ink the side with clearly more pixels far from it. Without a clear side
+    (blank paper, a page border) the glance stands.
+    """
+    if cells is None:
+        cells = coarse_cells(gray)
+    if _brighter_half(cells):
+        return True
+    gray = gray[::2, ::2]  # a count of off-paper pixels: every fourth one is as good
+    paper = _upsample(cv2.medianBlur(cells, POLARITY_SPAN_CELLS), gray.shape)
+    darker = cv2.threshold(cv2.subtract(paper, gray), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
+    lighter = cv2.threshold(cv2.subtract(gray, paper), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
+    dark, light = cv2.countNonZero(darker), cv2.countNonZero(lighter)
+    return dark > POLARITY_MARGIN * light + MIN_INK_PIXELS
+
+
+def ink_map(gray: np.ndarray, dark_ink: bool, cells: np.ndarray | None = None) -> np.ndarray:
+    """Return ink strength as uint8 (0 = paper, 255 = black): how much darker than the paper each pixel is.
+
+    The paper level is a morphological closing of coarse cells (`coarse_cells(gray)`, computed
+    when not given): it fills in strokes narrower than the span but keeps a shadow's edge where
+    it is, so the shaded side is paper, not ink. Ink is the relative drop below that level, so
+    uneven lighting and vignetting divide out.
+    """
+    work = gray if dark_ink else cv2.bitwise_not(gray)
+    if cells is None:
+        cells = coarse_cells(gray)
+    if not dark_ink:
+        cells = cv2.bitwise_not(cells)
+    cells = cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.max(_upsample(cells, work.shape), MIN_PAPER_LEVEL)
+    # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
+    # keeps every later pass over the image cheap. Paper a little darker than its estimate
+    # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.
+    return cv2.bitwise_not(cv2.divide(work, paper, scale=255.0))
+
+
+def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
+    """Return the ink level that starts a stroke: `ceiling`, lowered for faint ink.
+
+    Faint ink (a thin ballpoint in shade, a grey MNIST stroke) lowers it to half the darkest ink.
+    The floor is set by the paper itself: NOISE_MARGIN times its grain (the mean of the ink map,
+    which sparse strokes barely raise), never below FAINT_INK_THRESHOLD nor above
+    MIN_INK_THRESHOLD, so clean paper lets a faint pen through and grainy paper stays blank.
+    """
+    grain = cv2.mean(ink)[0] / INK_MAX
+    floor = min(max(FAINT_INK_THRESHOLD, NOISE_MARGIN * grain), MIN_INK_THRESHOLD)
+    return float(np.clip(0.5 * float(ink.max(initial=0)) / INK_MAX, floor, ceiling))

@@ -1,0 +1,206 @@
+"""From an ink map to digit candidates: strokes, pieces merged into digits, non-digits dropped, wide ones split."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from edge_app.ink import INK_MAX
+from edge_app.lines import line_mask
+from edge_app.normalize import stroke_width
+from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+
+LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of the stroke threshold
+MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
+MIN_RELATIVE_AREA = 0.02  # of the largest component: smaller ones are dust, not strokes
+MAX_FRAME_SHARE = 0.95  # a piece this much of the frame's width or height is the page, not a digit
+EDGE_CONTACT_SHARE = 0.25  # of a piece's size: the most it may run along the frame edge and stay
+EDGE_MIN_SHARE = 0.2  # of the frame height: a piece touching the edge is at least this tall ...
+EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
+MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
+MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
+MERGE_CUT_GAP = 0.15  # vertical gap, as a share of the taller piece, where a line was taken out
+MERGE_SIDE_GAP = 0.1  # horizontal gap, as a share of the taller piece, bridged for a short piece
+MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a lifted-pen stroke
+MIN_RELATIVE_SIZE = (
+    0.4  # of the median digit height: a group whose longer side is shorter is a speck
+)
+MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge ...
+MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is an open, flat stroke (a flat "2") no wider than this
+FLAT_DIGIT_MAX_FILL = 0.45  # ink share of the box below which a wide group is a stroke, not a bar
+BLOB_FILL = (
+    0.85  # ink share of the box above which a roundish group is a blot (bold digits reach 0.75)
+)
+BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
+BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
+SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
+SPLIT_MAX_CUT_INK = 0.4  # of the fullest column: two touching digits meet at a thin bridge
+SPLIT_SEARCH = (0.25, 0.75)  # share of the width where the cut between two digits is looked for
+
+
+class Candidate(NamedTuple):
+    """A digit found by segmentation, in work-image pixels."""
+
+    mask: np.ndarray  # bool strokes of the digit inside its box
+    box: tuple[int, int, int, int]  # x, y, w, h
+    stroke_px: float  # estimated stroke width (see stroke_width)
+
+
+def _same_digit(a: list[int], b: list[int]) -> bool:
+    """True when spans a and b (x0, y0, x1, y1) look like two pieces of one digit."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    gap = max(a[1], b[1]) - min(a[3], b[3])
+    ha, hb = a[3] - a[1], b[3] - b[1]
+    taller, shorter = max(ha, hb), min(ha, hb)
+    if overlap >= MERGE_OVERLAP * min(a[2] - a[0], b[2] - b[0]) and gap <= MERGE_GAP * taller:
+        return True  # stacked: the bar of a 5 above its belly
+    if overlap > 0 and gap <= MERGE_CUT_GAP * taller:
+        return True  # one stroke cut by a ruled line that was taken out
+    # A short stroke right beside a digit (the lifted-pen half of a 4) is part of it.
+    return -overlap <= MERGE_SIDE_GAP * taller and shorter < MERGE_SHORT * taller and gap < 0
+
+
+def _merge_groups(boxes: list[list[int]]) -> list[list[int]]:
+    """Group indices of (x, y, w, h) boxes that are pieces of one digit, left to right.
+
+    Plain Python ints: a noisy frame has dozens of specks, and NumPy scalars cost more than they save.
+    """
+    groups: list[tuple[list[int], list[int]]] = []  # (members, [x0, y0, x1, y1])
+    for i in sorted(range(len(boxes)), key=lambda k: boxes[k][0]):
+        x0, y0, w, h = boxes[i]
+        span = [x0, y0, x0 + w, y0 + h]
+        members = [i]
+        for g in groups[::-1]:  # a piece may join, or bridge, any earlier group (a copy: we remove)
+            if _same_digit(span, g[1]):
+                members += g[0]
+                span = [
+                    min(span[0], g[1][0]),
+                    min(span[1], g[1][1]),
+                    max(span[2], g[1][2]),
+                    max(span[3], g[1][3]),
+                ]
+                groups.remove(g)
+        groups.append((members, span))
+    groups.sort(key=lambda g: g[1][0])
+    return [sorted(m) for m, _ in groups]
+
+
+def _edge_contact(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per label, the pixels it has on the frame's border and the runs they form."""
+    border = np.concatenate([labels[0, :], labels[-1, :], labels[1:-1, 0], labels[1:-1, -1]])
+    starts = np.concatenate([[True], border[1:] != border[:-1]])
+    return np.bincount(border, minlength=n), np.bincount(border[starts], minlength=n)
+
+
+def _components(weak: np.ndarray):
+    # 16-bit labels are about twice as fast; 8-connected components are at most a quarter of the
+    # pixels, so they fit unless the work image is huge.
+    ltype = cv2.CV_16U if weak.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
+    return cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)[:3]
+
+
+def split_candidate(candidate: Candidate) -> tuple[Candidate, ...]:
+    """Return the two digits a wide candidate may be, cut at its thinnest column, or () for none.
+
+    Touching digits meet at a thin bridge near the middle; a wide single digit (a 0, a 4) has no
+    column that thin there. Whether the halves are read as digits is the classifier's call.
+    """
+    mask, (bx, by, bw, bh) = candidate.mask, candidate.box
+    if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
+        return ()
+    lo, hi = int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw)
+    column_ink = mask.sum(axis=0)
+    cut = lo + int(np.argmin(column_ink[lo:hi]))
+    if column_ink[cut] > SPLIT_MAX_CUT_INK * column_ink.max():
+        return ()
+    parts = []
+    for x0, x1 in ((0, cut), (cut, bw)):
+        piece = mask[:, x0:x1]
+        rows = np.flatnonzero(piece.any(axis=1))
+        cols = np.flatnonzero(piece.any(axis=0))
+        if len(rows) == 0:
+            return ()
+        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+        sub = (bx + x0 + int(cols[0]), by + int(rows[0]), piece.shape[1], piece.shape[0])
+        parts.append(Candidate(piece, sub, stroke_width(piece)))
+    return tuple(parts)
+
+
+def _is_digit_shape(bw: int, bh: int, filled: int, min_height_px: int) -> bool:
+    """True when a group's box and ink could be a digit: not a speck, bar, line or blot."""
+    if bh < min_height_px:
+        return False
+    fill = filled / max(1, bw * bh)
+    if bw > MAX_ASPECT_WIDE * bh and (
+        bw > MAX_ASPECT_FLAT_DIGIT * bh or fill > FLAT_DIGIT_MAX_FILL
+    ):
+        return False
+    return not (fill > BLOB_FILL and bh < BLOB_MAX_ASPECT * bw)
+
+
+def find_digit_boxes(
+    ink: np.ndarray, threshold: float, options: ReaderOptions = DEFAULT_OPTIONS
+) -> list[Candidate]:
+    """Return the digit candidates of an ink map (uint8, from ink_map), left to right.
+
+    Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; ruled
+    and grid lines are taken out, the pieces of one digit are merged, and specks, lines, blobs and
+    page edges are dropped. `split_candidate` offers the two digits a wide candidate may be.
+    """
+    # cv2.threshold is several times faster than a NumPy comparison on a uint8 image.
+    weak = cv2.threshold(ink, threshold * LOW_INK_FRACTION * INK_MAX, 1, cv2.THRESH_BINARY)[1]
+    strong = cv2.threshold(ink, threshold * INK_MAX, 1, cv2.THRESH_BINARY)[1].view(bool)
+    n, labels, stats = _components(weak)
+    lines = line_mask(weak, stats)
+    if lines is not None:
+        weak[lines] = 0
+        n, labels, stats = _components(weak)
+    h_img, w_img = weak.shape
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    has_strong = np.bincount(labels[strong], minlength=n)[1:] > 0
+    # Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
+    # swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of
+    # a big 2 in a close-up): one short run of a large, not thin piece; a page border, its rim
+    # or a shadow runs along the edge.
+    contact, runs = (c[1:] for c in _edge_contact(labels, n))
+    runs_off = (runs == 1) & (contact <= EDGE_CONTACT_SHARE * np.maximum(w, h))
+    big = (h >= EDGE_MIN_SHARE * h_img) & (w >= EDGE_MIN_WIDTH * h)
+    edge_ok = (contact == 0) | (runs_off & big)
+    sane = (h < MAX_FRAME_SHARE * h_img) & (w < MAX_FRAME_SHARE * w_img)
+    ok = has_strong & edge_ok & sane & (area >= MIN_COMPONENT_AREA_PX)
+    if ok.any():
+        ok &= area >= MIN_RELATIVE_AREA * area[ok].max()
+    ids = np.flatnonzero(ok) + 1
+    if len(ids) == 0 or len(ids) > 8 * options.max_digits:
+        return []
+    boxes = stats[ids, :4].tolist()
+    areas = stats[ids, cv2.CC_STAT_AREA].tolist()
+    groups = []
+    for group in _merge_groups(boxes):
+        x0 = min(boxes[i][0] for i in group)
+        y0 = min(boxes[i][1] for i in group)
+        bw = max(boxes[i][0] + boxes[i][2] for i in group) - x0
+        bh = max(boxes[i][1] + boxes[i][3] for i in group) - y0
+        if _is_digit_shape(bw, bh, sum(areas[i] for i in group), options.min_digit_height_px):
+            groups.append((ids[group], (x0, y0, bw, bh)))
+    if not groups:
+        return []
+    # Relative to the median, not the tallest: a small 0 beside a tall 1 is a digit, a full stop
+    # beside a number is not.
+    typical = float(np.median([box[3] for _, box in groups]))
+    groups = [g for g in groups if max(g[1][2], g[1][3]) >= MIN_RELATIVE_SIZE * typical]
+    if len(groups) > options.max_digits:
+        return []
+    out = []
+    for group_ids, box in groups:
+        bx, by, bw, bh = box
+        member = np.zeros(n, bool)
+        member[group_ids] = True
+        mask = member[labels[by : by + bh, bx : bx + bw]]
+        width = stroke_width(mask)
+        if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
+            continue  # a blot is all stroke: its "stroke width" is a large share of its height
+        out.append(Candidate(mask, box, width))
+    return out

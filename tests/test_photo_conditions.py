@@ -1,0 +1,120 @@
+"""Segmentation on photo-like frames of MNIST digits: each condition real phone photos showed, and empty pages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge_app.preprocess import extract_digits
+from edge_app.reader import read_digits
+from tests import photo_conditions as C
+
+
+def _count(page: np.ndarray, seed: int = 0) -> int:
+    return len(extract_digits(C.to_frame(page, seed)))
+
+
+def test_faint_thin_pen_under_a_shadow_gradient_is_kept(mnist):
+    page = C.blank_page()
+    digits = [C.thin_strokes(C.digit_coverage(C.first_of(mnist, d), 110)) for d in (3, 7, 2)]
+    C.write_number(page, digits, 120, 300, gap_px=60, darkness=0.3)
+    C.shadow_gradient(page, darkest=0.45)
+    assert _count(page) == 3
+
+
+def test_small_zero_beside_a_tall_one_is_kept(mnist):
+    page = C.blank_page()
+    one = C.digit_coverage(C.first_of(mnist, 1), 200)
+    zero = C.digit_coverage(C.first_of(mnist, 0), 80)  # 0.4 of the 1: a small, round 0
+    C.write_number(page, [one, zero], 220, 360, gap_px=40)
+    assert _count(page) == 2
+
+
+def test_two_touching_digits_offer_a_split_into_both(mnist):
+    page = C.blank_page()
+    three, seven = (C.digit_coverage(C.first_of(mnist, d), 140) for d in (3, 7))
+    C.write_number(page, [three, seven], 200, 320, gap_px=-18)  # overlapping strokes
+    (crop,) = extract_digits(C.to_frame(page))
+    left, right = crop.split()
+    assert left.box[0] < right.box[0]
+    assert left.box[2] < 0.75 * crop.box[2] and right.box[2] < 0.75 * crop.box[2]
+
+
+class _WideIsUnsure:
+    """A classifier that is unsure of wide crops (two digits in one) and sure of single digits."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        self.batches.append(len(images))
+        probs = np.full((len(images), 10), 0.02, np.float32)
+        for i, image in enumerate(images):
+            cols = np.flatnonzero(image.max(axis=0) > 0.2)
+            rows = np.flatnonzero(image.max(axis=1) > 0.2)
+            wide = np.ptp(cols) > 1.2 * np.ptp(rows)
+            probs[i, 4 if wide else 3] = 0.4 if wide else 0.9
+        return probs
+
+
+def test_reader_splits_touching_digits_when_the_halves_read_sure(mnist):
+    page = C.blank_page()
+    three, seven = (C.digit_coverage(C.first_of(mnist, d), 140) for d in (3, 7))
+    C.write_number(page, [three, seven], 200, 320, gap_px=-18)
+    classifier = _WideIsUnsure()
+    reading = read_digits(C.to_frame(page), classifier)
+    assert reading.text == "33" and classifier.batches == [1, 2]
+
+
+def test_paper_grain_at_a_hard_shadow_edge_is_not_a_digit(mnist):
+    page = C.blank_page()
+    C.hard_shadow(page, 380, depth=0.5)
+    for seed in range(3):
+        assert _count(page, seed) == 0
+    one = C.thin_strokes(C.digit_coverage(C.first_of(mnist, 1), 120), passes=1)
+    C.place(page, one, 300, 180)  # a thin 1 just before the shadow
+    assert _count(page) == 1
+
+
+@pytest.mark.parametrize("paper", ["squared", "ruled"])
+def test_grid_and_ruled_lines_are_not_digits_and_do_not_hide_them(mnist, paper):
+    page = C.blank_page()
+    (C.squared_grid if paper == "squared" else C.ruled_lines)(page)
+    assert _count(page) == 0
+    digits = [C.digit_coverage(C.first_of(mnist, d), 100) for d in (5, 1, 8)]
+    C.write_number(page, digits, 150, 330, gap_px=50)
+    assert _count(page) == 3
+
+
+def test_big_digit_whose_tail_runs_off_the_frame_edge_is_kept(mnist):
+    page = C.blank_page()
+    two = C.digit_coverage(C.first_of(mnist, 2), 300)
+    C.place(page, two, 640 - two.shape[1] + 12, 100)  # the end of its base runs off the right edge
+    assert _count(page) == 1
+
+
+def test_short_thick_one_is_not_a_blob():
+    page = C.blank_page()
+    C.place(page, np.ones((90, 38), np.float32), 300, 200)  # a marker 1: a short, filled bar
+    assert _count(page) == 1
+
+
+def test_soft_thick_blurry_strokes_keep_their_digit_count(mnist):
+    page = C.blank_page()
+    digits = [C.soften(C.digit_coverage(C.first_of(mnist, d), 110)) for d in (9, 9, 3, 2)]
+    C.write_number(page, digits, 40, 330, gap_px=8)
+    assert _count(page) == 4
+
+
+@pytest.mark.parametrize("paper", ["blank", "lined", "squared", "shadowed", "gradient"])
+def test_empty_pages_read_nothing(paper):
+    page = C.blank_page()
+    {
+        "blank": lambda p: None,
+        "lined": C.ruled_lines,
+        "squared": C.squared_grid,
+        "shadowed": lambda p: C.hard_shadow(p, 300),
+        "gradient": C.shadow_gradient,
+    }[paper](page)
+    for seed in range(3):
+        assert _count(page, seed) == 0, seed
