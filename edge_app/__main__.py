@@ -6,15 +6,19 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
+from edge_app import config
 from edge_app.app import AppOptions, run
 from edge_app.cli_args import fraction, non_negative_int, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
+from edge_app.plausibility import CounterRule
 from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.sinks import ha_discovery
 from edge_app.sinks.json import JsonSink
-from edge_app.sinks.mqtt import parse_mqtt_url
+from edge_app.sinks.mqtt import KEEPALIVE_S, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
 from edge_app.sinks.web import parse_serve
 from edge_app.sinks.window import WindowSink, has_display
@@ -107,8 +111,77 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help='publish readings to mqtt://HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
     )
+    p.add_argument(
+        "--mqtt-keepalive",
+        type=positive_int,
+        default=KEEPALIVE_S,
+        metavar="SECONDS",
+        help="MQTT keepalive: the broker declares a silent reader offline after about 1.5x this",
+    )
+    p.add_argument(
+        "--ha-discovery",
+        type=_checked(ha_discovery.parse_prefix),
+        nargs="?",
+        const=ha_discovery.DEFAULT_PREFIX,
+        default=None,
+        metavar="PREFIX",
+        help="with --mqtt: announce the reader to Home Assistant under PREFIX "
+        f"(--ha-discovery alone: {ha_discovery.DEFAULT_PREFIX}); see docs/home-assistant.md",
+    )
+    p.add_argument(
+        "--device-id",
+        type=_checked(ha_discovery.parse_device_id),
+        default=None,
+        help="Home Assistant device id (letters, digits, _ -); default: a hash of the machine id, "
+        "the source and the topic",
+    )
+    p.add_argument(
+        "--monotonic",
+        action="store_true",
+        help="a meter counter: a reading lower than the last good one is held back and flagged",
+    )
+    p.add_argument(
+        "--max-step",
+        type=positive_int,
+        default=None,
+        help="with --monotonic: a rise of more than N from the last good reading is held back too",
+    )
+    p.add_argument(
+        config.CONFIG_FLAG,
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="read settings from a TOML file whose keys are these flags' names (min-confidence = "
+        "0.6); flags given here override it; see docs/config.md",
+    )
+    p.add_argument(
+        config.PRINT_FLAG, action="store_true", help="print the merged settings as TOML and exit"
+    )
     p.add_argument("--verbose", action="store_true", help="debug logs on stderr")
     return p
+
+
+def _check_combinations(args) -> None:
+    """Flags that only mean something together: a UserError rather than being silently ignored."""
+    if args.max_step is not None and not args.monotonic:
+        raise UserError("--max-step needs --monotonic (it limits how far a counter may rise)")
+    if (args.ha_discovery is not None or args.device_id) and not args.mqtt:
+        raise UserError(
+            "--ha-discovery and --device-id need --mqtt mqtt://HOST/TOPIC (Home Assistant's broker)"
+        )
+
+
+def _discovery(args) -> ha_discovery.Discovery | None:
+    """What Home Assistant is told, or None without --ha-discovery."""
+    if args.ha_discovery is None:
+        return None
+    topic = parse_mqtt_url(args.mqtt).topic
+    return ha_discovery.Discovery(
+        state_topic=topic,
+        device_id=args.device_id or ha_discovery.default_device_id(args.source, topic),
+        prefix=args.ha_discovery,
+        model=Path(args.model).name,
+    )
 
 
 def _add_sinks(args, live: bool, sinks: list) -> None:
@@ -133,11 +206,27 @@ def _add_sinks(args, live: bool, sinks: list) -> None:
     if args.mqtt:
         from edge_app.sinks.mqtt import MqttSink
 
-        sinks.append(MqttSink(args.mqtt, per_frame=not live))
+        sinks.append(
+            MqttSink(
+                args.mqtt,
+                per_frame=not live,
+                keepalive_s=args.mqtt_keepalive,
+                discovery=_discovery(args),
+            )
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    try:
+        args = config.parse_args(parser, argv)
+        _check_combinations(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    if args.print_config:
+        print(config.config_toml(parser, args), end="")
+        return 0
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
@@ -158,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             stable=args.stable if source.live else 1,
             max_frames=args.max_frames,
+            counter=CounterRule(args.max_step) if args.monotonic else None,
         )
         _add_sinks(args, source.live, sinks)
         log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)

@@ -10,6 +10,7 @@ import numpy as np
 
 from edge_app.errors import UserError
 from edge_app.options import ReaderOptions
+from edge_app.plausibility import CounterCheck, CounterRule
 from edge_app.preprocess import clip_roi
 from edge_app.reader import read_digits
 from edge_app.result import FrameResult
@@ -26,6 +27,7 @@ class AppOptions:
     reader: ReaderOptions = field(default_factory=ReaderOptions)
     stable: int = 1  # report a number once read the same in this many consecutive frames
     max_frames: int | None = None  # stop after this many frames (None = until the source ends)
+    counter: CounterRule | None = None  # hold back readings a meter cannot show; None = rule off
 
 
 class StableText:
@@ -64,6 +66,7 @@ def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Si
     Sinks are not closed here: the caller owns them.
     """
     stable = StableText(options.stable) if options.stable > 1 else None
+    counter = CounterCheck(options.counter) if options.counter else None
     fps = 0.0
     count = 0
     last = time.perf_counter()
@@ -77,13 +80,11 @@ def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Si
         instant = 1.0 / max(now - last, 1e-6)
         fps = instant if count == 0 else (1 - FPS_SMOOTHING) * fps + FPS_SMOOTHING * instant
         last = now
-        result = FrameResult(
-            frame=frame.index,
-            source=frame.name,
-            reading=reading,
-            text=stable.update(reading.text) if stable else reading.text,
-            fps=fps,
-        )
+        text = stable.update(reading.text) if stable else reading.text
+        plausible = None
+        if counter:
+            text, plausible = counter.update(text)
+        result = FrameResult(frame.index, frame.name, reading, text, fps, plausible)
         count += 1
         try:
             for sink in sinks:

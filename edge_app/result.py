@@ -18,10 +18,11 @@ class FrameResult:
     reading: Reading
     text: str  # what the frame reports: the number held by --stable, else this frame's reading
     fps: float
+    plausible: bool | None = None  # the counter rule's verdict (--monotonic); None = rule off
 
     def to_json(self) -> dict:
         """Return the --headless object promised to users (keys and order are a contract)."""
-        return {
+        payload = {
             "frame": self.frame,
             "source": self.source,
             "text": self.text,
@@ -33,3 +34,6 @@ class FrameResult:
                 k: round(v, LATENCY_DECIMALS) for k, v in self.reading.latency_ms.items()
             },
         }
+        if self.plausible is not None:  # only with --monotonic: the default output is unchanged
+            payload["plausible"] = self.plausible
+        return payload

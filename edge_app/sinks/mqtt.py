@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from edge_app.errors import UserError
+from edge_app.sinks.ha_discovery import Discovery, HomeAssistantLink
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,7 +91,14 @@ class MqttSink:
     while the broker is away and sends them, in order, when it is back.
     """
 
-    def __init__(self, url: str, per_frame: bool = False, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        per_frame: bool = False,
+        client_id: str | None = None,
+        keepalive_s: int = KEEPALIVE_S,
+        discovery: Discovery | None = None,
+    ) -> None:
         paho = self._paho = _import_paho()
         self.target = parse_mqtt_url(url)
         self.per_frame = per_frame
@@ -111,12 +119,19 @@ class MqttSink:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
+        self._ha = HomeAssistantLink(discovery, self._send) if discovery else None
+        if self._ha:
+            # Set before connecting: the broker says "offline" for a reader that dies silently.
+            self._client.will_set(*self._ha.will, qos=QOS, retain=True)
+            self._client.on_message = lambda _c, _u, m: self._ha.on_message(m.topic, m.payload)
         # connect_async: a broker that is down at start-up is retried like one that goes away later.
-        self._client.connect_async(self.target.host, self.target.port, KEEPALIVE_S)
+        self._client.connect_async(self.target.host, self.target.port, keepalive_s)
         self._client.loop_start()
 
     def handle(self, result: FrameResult, frame: np.ndarray) -> None:
         """Queue the reading for the broker if it is one to publish; never blocks on the network."""
+        if self._ha:
+            self._ha.frame_seen()
         if not self.per_frame:
             # Compared before building the payload: a live camera repeats its number for hours.
             if result.text == self._last_text:
@@ -126,7 +141,10 @@ class MqttSink:
 
     def publish(self, payload: dict) -> None:
         """Queue one JSON message on the topic, QoS 1, retained."""
-        info = self._client.publish(self.target.topic, json.dumps(payload), qos=QOS, retain=True)
+        self._send(self.target.topic, json.dumps(payload))
+
+    def _send(self, topic: str, text: str) -> None:
+        info = self._client.publish(topic, text, qos=QOS, retain=True)
         if info.rc == self._paho.MQTT_ERR_QUEUE_SIZE:
             self.dropped += 1
             if self.dropped == 1:
@@ -135,10 +153,13 @@ class MqttSink:
                     MAX_QUEUED_MESSAGES,
                 )
         else:
-            self.queued += 1
+            with self._acked:  # Home Assistant messages are sent from paho's thread too
+                self.queued += 1
 
     def close(self) -> None:
         """Give the broker a moment to acknowledge what is queued, then disconnect."""
+        if self._ha:
+            self._ha.close(connected=self.connected.is_set())
         # A short file run can end before the first connection is up: wait for it too, bounded.
         with self._acked:
             self._acked.wait_for(lambda: self.acknowledged >= self.queued, CLOSE_FLUSH_S)
@@ -162,6 +183,8 @@ class MqttSink:
             return
         log.info("mqtt: connected to %s:%d", self.target.host, self.target.port)
         self.connected.set()
+        if self._ha:
+            self._ha.on_connect(lambda topic: client.subscribe(topic, qos=QOS))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected.clear()
