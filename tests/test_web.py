@@ -321,6 +321,7 @@ def test_service_unit_runs_the_web_view_as_an_unprivileged_user():
     import shlex
 
     from edge_app.__main__ import build_parser
+    from edge_app.config import parse_args
     from tests.edge_live import ROOT
 
     unit = configparser.ConfigParser(interpolation=None, strict=False)
@@ -332,7 +333,9 @@ def test_service_unit_runs_the_web_view_as_an_unprivileged_user():
     assert unit["Install"]["WantedBy"] == "multi-user.target"
     command = shlex.split(service["ExecStart"].replace("\\\n", " ").replace("\\", " "))
     assert command[0].endswith("/venv/bin/python") and command[1:3] == ["-m", "edge_app"]
-    args = build_parser().parse_args(command[3:])  # the app accepts the unit's command line
+    # The app accepts the unit's command line, with the example config file in /etc's place.
+    assert command[3:] == ["--config", "/etc/mnist-edge/reader.toml"]
+    args = parse_args(build_parser(), ["--config", str(ROOT / "deploy" / "reader.toml")])
     assert args.headless and parse_serve(args.serve) == ("0.0.0.0", 8080)
 
 
