@@ -5,20 +5,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from edge_app.app import AppOptions, run
-from edge_app.cli_args import fraction, non_negative_int, positive_int
+from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
+from edge_app.pacing import IMAGE_FPS, paced
 from edge_app.runtime import RUNTIME_CHOICES
 from edge_app.sinks.json import JsonSink
 from edge_app.sinks.mqtt import parse_mqtt_url
 from edge_app.sinks.save import SaveSink
 from edge_app.sinks.web import parse_serve
-from edge_app.sinks.window import WindowSink, has_display
-from edge_app.sources import RetryPolicy, open_source
+from edge_app.sinks.window import WindowSink, display_problem
+from edge_app.sources import Frame, RetryPolicy, Source, open_source
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--stable",
         type=positive_int,
         default=1,
-        help="live sources: report a number only after N identical consecutive readings",
+        help="report a number only after N identical consecutive readings",
+    )
+    p.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play a video, image or folder at its own frame rate instead of flat out "
+        "(default: on with --serve, so the web view shows what a camera would)",
+    )
+    p.add_argument(
+        "--fps",
+        type=positive_float,
+        default=None,
+        help=f"--realtime rate (default: the video's own; {IMAGE_FPS:g} for images)",
     )
     p.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
@@ -111,17 +125,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_sinks(args, live: bool, sinks: list) -> None:
+def _window_wanted(args) -> bool:
+    """True when the window is the output; a UserError when it should be and cannot be.
+
+    Checked before the model loads. Output never switches silently: without a window the user must
+    ask for JSON (--headless) or the web view (--serve); with --serve, no window is said once.
+    """
+    if args.headless:
+        return False
+    problem = display_problem()
+    if problem is None:
+        return True
+    if args.serve is not None:
+        log.warning("no window: %s; the web view is the output (--headless adds JSON)", problem)
+        return False
+    raise UserError(
+        f"cannot open a window: {problem}; or pass --headless (JSON lines on stdout) "
+        "or --serve (the web view)"
+    )
+
+
+def _add_sinks(args, window: bool, live: bool, sinks: list) -> None:
     """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
         sinks.append(JsonSink())
-    elif has_display():
+    if window:
         sinks.append(WindowSink())
-    else:
-        log.warning(
-            "no display available: printing JSON lines instead (pass --headless to silence this)"
-        )
-        sinks.append(JsonSink())
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
     if args.serve is not None:
@@ -136,6 +165,16 @@ def _add_sinks(args, live: bool, sinks: list) -> None:
         sinks.append(MqttSink(args.mqtt, per_frame=not live))
 
 
+def _played(args, source: Source) -> Iterable[Frame]:
+    """`source` as the loop reads it: files paced to their frame rate with --realtime."""
+    realtime = args.realtime if args.realtime is not None else args.serve is not None
+    if not realtime or source.live:  # a camera delivers in real time by itself
+        return source
+    fps = args.fps or source.fps or IMAGE_FPS
+    log.info("playing %s at %.3g fps (--no-realtime reads it flat out)", source.label, fps)
+    return paced(source, fps)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -146,22 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     source = None
     sinks: list = []
     try:
+        window = _window_wanted(args)
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
         source = open_source(
             args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
         )
-        if args.stable > 1 and not source.live:
-            log.warning("--stable applies to live sources; reading %s frame by frame", source.label)
         options = AppOptions(
             reader=ReaderOptions(
                 roi=args.roi, min_confidence=args.min_confidence, polarity=args.polarity
             ),
-            stable=args.stable if source.live else 1,
+            stable=args.stable,
             max_frames=args.max_frames,
         )
-        _add_sinks(args, source.live, sinks)
+        _add_sinks(args, window, source.live, sinks)
         log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
-        count = run(source, classifier, options, sinks)
+        count = run(_played(args, source), classifier, options, sinks)
         log.info("read %d frame(s)", count)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
