@@ -6,14 +6,17 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from edge_app.app import AppOptions, run
+from edge_app.artifacts import sha256_file
 from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
 from edge_app.pacing import IMAGE_FPS, paced
-from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.roi import RoiControl
+from edge_app.runtime import RUNTIME_CHOICES, Classifier
 from edge_app.sinks.json import JsonSink
 from edge_app.sinks.mqtt import parse_mqtt_url
 from edge_app.sinks.save import SaveSink
@@ -145,7 +148,20 @@ def _window_wanted(args) -> bool:
     )
 
 
-def _add_sinks(args, window: bool, live: bool, sinks: list) -> None:
+def _web_sinks(args, source: Source, classifier: Classifier, roi: RoiControl) -> list:
+    """The metrics and the web view serving them, the page's region going to `roi`."""
+    from edge_app.metrics import Metrics
+    from edge_app.sinks.web import WebSink
+
+    model = {"sha256": sha256_file(args.model), "file": Path(args.model).name}
+    metrics = Metrics({**model, "runtime": classifier.runtime}, lambda: source.reconnects)
+    web = WebSink(*parse_serve(args.serve), roi=roi, metrics=metrics)
+    log.warning("live view at %s", web.url)
+    return [metrics, web]
+
+
+def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: RoiControl,
+               sinks: list) -> None:  # fmt: skip
     """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
         sinks.append(JsonSink())
@@ -154,15 +170,11 @@ def _add_sinks(args, window: bool, live: bool, sinks: list) -> None:
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
     if args.serve is not None:
-        from edge_app.sinks.web import WebSink
-
-        web = WebSink(*parse_serve(args.serve))
-        sinks.append(web)
-        log.warning("live view at %s", web.url)
+        sinks.extend(_web_sinks(args, source, classifier, roi))
     if args.mqtt:
         from edge_app.sinks.mqtt import MqttSink
 
-        sinks.append(MqttSink(args.mqtt, per_frame=not live))
+        sinks.append(MqttSink(args.mqtt, per_frame=not source.live))
 
 
 def _played(args, source: Source) -> Iterable[Frame]:
@@ -197,9 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             stable=args.stable,
             max_frames=args.max_frames,
         )
-        _add_sinks(args, window, source.live, sinks)
+        roi = RoiControl(args.roi)  # the web page may change it while the loop runs
+        _add_sinks(args, window, source, classifier, roi, sinks)
         log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
-        count = run(_played(args, source), classifier, options, sinks)
+        count = run(_played(args, source), classifier, options, sinks, roi=roi)
         log.info("read %d frame(s)", count)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -18,6 +18,7 @@ class FrameResult:
     reading: Reading
     text: str  # what the frame reports: the number held by --stable, else this frame's reading
     fps: float
+    roi: tuple[int, int, int, int] | None = None  # the region read (x, y, w, h); None = whole frame
 
     def to_json(self) -> dict:
         """Return the --headless object promised to users (keys and order are a contract)."""

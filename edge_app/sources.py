@@ -65,6 +65,7 @@ class Source:
     live = False
     label = ""
     fps: float | None = None  # the file's own frame rate, when it has one (videos)
+    reconnects = 0  # drops a live source recovered from (files never drop)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
