@@ -179,3 +179,77 @@ def test_video_and_number_fit_the_screen(browser, screen):
     assert vr - vl >= 0.4 * min(width, height * 4 / 3), (screen, "the video is too small", boxes)
     assert boxes["scroll"][1] <= height, (screen, "the page scrolls", boxes)
     assert boxes["text"] not in ("", "\u2026"), "no number shown"
+
+
+def test_metrics_are_scraped_and_parse(page_url, clip):
+    import hashlib
+
+    from tests.test_web_roi_metrics import parse_prometheus
+
+    _, model, _, _ = clip
+    with urllib.request.urlopen(page_url + "metrics", timeout=WAIT_S) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        first = parse_prometheus(response.read().decode())
+    assert first["mnist_edge_frames_total"][""] > 0
+    assert 0 <= first["mnist_edge_last_frame_age_seconds"][""] < WAIT_S
+    assert first["mnist_edge_source_reconnects_total"][""] == 0  # a file never reconnects
+    (labels,) = first["mnist_edge_model_info"]
+    assert f'sha256="{hashlib.sha256(model.read_bytes()).hexdigest()}"' in labels
+    later = wait_until(
+        lambda: (
+            (m := parse_prometheus(urllib.request.urlopen(page_url + "metrics").read().decode()))[
+                "mnist_edge_frames_total"
+            ][""]
+            > first["mnist_edge_frames_total"][""]
+            and m
+        ),
+        "the counters to grow",
+    )
+    count = later["mnist_edge_stage_latency_seconds_count"]['{stage="total"}']
+    assert count == later["mnist_edge_frames_total"][""]  # one latency sample per frame
+
+
+def reading(url: str) -> dict:
+    return json.loads(urllib.request.urlopen(url + "api/reading", timeout=WAIT_S).read())
+
+
+def test_a_box_dragged_on_the_video_is_the_region_read_from_then_on(browser, page_url):
+    wait_until(lambda: browser.evaluate(SHOWN_JS), "a frame on the page")
+    left, top, right, bottom = browser.evaluate(BOXES_JS)["video"]
+    scale = 640 / (right - left)
+    start, end = (
+        (left + 0.25 * (right - left), top + 0.2 * (bottom - top)),
+        (
+            left + 0.75 * (right - left),
+            top + 0.9 * (bottom - top),
+        ),
+    )
+    try:
+        for kind, (x, y) in (("mousePressed", start), ("mouseMoved", end), ("mouseReleased", end)):
+            browser.call("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y,
+                         "button": "left", "buttons": 1 if kind != "mouseReleased" else 0,
+                         "clickCount": 1})  # fmt: skip
+        expected = [round((start[0] - left) * scale), round((start[1] - top) * scale),
+                    round((end[0] - start[0]) * scale), round((end[1] - start[1]) * scale)]  # fmt: skip
+        roi = wait_until(lambda: reading(page_url)["roi"], "the region to be used")
+        assert all(abs(a - b) <= 2 for a, b in zip(roi, expected, strict=True)), (roi, expected)
+        x, y, w, h = roi
+        for _ in range(5):  # every reading from then on has its digits inside the region
+            r = reading(page_url)
+            assert r["roi"] == roi
+            for d in r["digits"]:
+                bx, by, bw, bh = d["box"]
+                assert x <= bx and y <= by and bx + bw <= x + w and by + bh <= y + h, (roi, d)
+            time.sleep(0.1)
+        shown = wait_until(
+            lambda: (
+                (s := browser.evaluate('document.getElementById("roi").textContent'))
+                != "whole frame"
+                and s
+            ),
+            "the page to show the region",
+        )
+        assert shown == f"{x},{y} {w}\u00d7{h}"
+    finally:
+        browser.evaluate('document.getElementById("clear").click()')
+    wait_until(lambda: reading(page_url)["roi"] is None, "the clear button to clear it")
