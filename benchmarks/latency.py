@@ -490,7 +490,9 @@ def write_outputs(
         )
         write_output(args.markdown, "--markdown", lambda path: atomic_write_text(path, text))
     if args.plot:
-        write_output(args.plot, "--plot", lambda path: plot.plot(path, bench.results))
+        write_output(
+            args.plot, "--plot", lambda path: plot.plot(path, bench.results, bench.end_to_end)
+        )
 
 
 if __name__ == "__main__":
