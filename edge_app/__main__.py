@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _window_wanted(args) -> bool:
     """True when the window is the output; a UserError when it should be and cannot be.
 
-    Checked before the model loads. Output never switches silently: without a window the user must
+    Checked before the source opens. Output never switches silently: without a window the user must
     ask for JSON (--headless) or the web view (--serve); with --serve, no window is said once.
     """
     if args.headless:
@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     source = None
     sinks: list = []
     try:
-        window = _window_wanted(args)
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
+        window = _window_wanted(args)  # before the camera opens
         source = open_source(
             args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
         )
