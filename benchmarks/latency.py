@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks import report  # noqa: E402
+from benchmarks import plot, report  # noqa: E402
 from benchmarks.cli import HelpFormatter, check_output_file, write_output  # noqa: E402
 from benchmarks.floor import write_floor_models  # noqa: E402
 from benchmarks.machine import describe, machine_info  # noqa: E402
@@ -490,7 +490,9 @@ def write_outputs(
         )
         write_output(args.markdown, "--markdown", lambda path: atomic_write_text(path, text))
     if args.plot:
-        write_output(args.plot, "--plot", lambda path: report.plot(path, bench.results))
+        write_output(
+            args.plot, "--plot", lambda path: plot.plot(path, bench.results, bench.end_to_end)
+        )
 
 
 if __name__ == "__main__":

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convert.evaluate import ClassStats, VariantEval
 from convert.gate import OPENCV_MIN_AGREEMENT as OPENCV_TRUSTED_AGREEMENT
 from convert.gate import GateResult
 from convert.variants import VARIANT_NOTES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 REPORT_JSON = "convert_report.json"
 REPORT_MD = "convert_report.md"
@@ -145,29 +148,41 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot_confusion(confusion: Sequence[Sequence[int]], path: Path, title: str) -> None:
-    """Save the confusion matrix as a PNG with counts in the cells (matplotlib, no display)."""
+def confusion_figure(confusion: Sequence[Sequence[int]], title: str) -> Figure:
+    """The confusion matrix as a Figure: counts in the cells, colours on a log scale of counts."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.colors import LogNorm
 
     matrix = np.asarray(confusion)
     fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=100)
-    # Log colour scale: the diagonal (~1000) would otherwise hide the few errors that matter.
-    image = ax.imshow(np.log1p(matrix), cmap="Blues")
+    # A log norm of the counts themselves: the diagonal (~1000) would otherwise hide the few errors
+    # that matter, and the colour bar still reads in images. Empty cells stay white.
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="white")
+    shown = np.ma.masked_equal(matrix, 0)
+    image = ax.imshow(shown, cmap=cmap, norm=LogNorm(vmin=0.5, vmax=max(2, int(matrix.max()))))
     for (row, col), count in np.ndenumerate(matrix):
         if count:
-            color = "white" if matrix[row, col] > matrix.max() / 4 else "black"
+            color = "white" if count > matrix.max() ** 0.75 else "black"
             ax.text(col, row, str(count), ha="center", va="center", fontsize=7, color=color)
     ax.set_xticks(range(10), LABELS)
     ax.set_yticks(range(10), LABELS)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true label")
-    ax.set_title(title)
-    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"{title}\nwhich digits are mistaken for which (off the diagonal)", fontsize=10)
+    fig.colorbar(image, ax=ax, label="test images (log scale)")
     fig.tight_layout()
+    return fig
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], path: Path, title: str) -> None:
+    """Save confusion_figure as a PNG at `path` (matplotlib, no display)."""
+    fig = confusion_figure(confusion, title)
+    import matplotlib.pyplot as plt
+
     fig.savefig(path, format="png")
     plt.close(fig)
 

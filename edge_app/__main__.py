@@ -5,24 +5,27 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from edge_app import config
 from edge_app.app import AppOptions, run
-from edge_app.cli_args import fraction, non_negative_int, positive_int
+from edge_app.artifacts import sha256_file
+from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
+from edge_app.pacing import IMAGE_FPS, paced
 from edge_app.plausibility import CounterRule
-from edge_app.runtime import RUNTIME_CHOICES
+from edge_app.roi import RoiControl
+from edge_app.runtime import RUNTIME_CHOICES, Classifier
 from edge_app.sinks import ha_discovery
 from edge_app.sinks.json import JsonSink
 from edge_app.sinks.mqtt import KEEPALIVE_S, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
 from edge_app.sinks.web import parse_serve
-from edge_app.sinks.window import WindowSink, has_display
-from edge_app.sources import RetryPolicy, open_source
+from edge_app.sinks.window import WindowSink, display_problem
+from edge_app.sources import Frame, RetryPolicy, Source, open_source
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--stable",
         type=positive_int,
         default=1,
-        help="live sources: report a number only after N identical consecutive readings",
+        help="report a number only after N identical consecutive readings",
+    )
+    p.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="play a video, image or folder at its own frame rate instead of flat out "
+        "(default: on with --serve, so the web view shows what a camera would)",
+    )
+    p.add_argument(
+        "--fps",
+        type=positive_float,
+        default=None,
+        help=f"--realtime rate (default: the video's own; {IMAGE_FPS:g} for images)",
     )
     p.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
@@ -184,36 +200,83 @@ def _discovery(args) -> ha_discovery.Discovery | None:
     )
 
 
-def _add_sinks(args, live: bool, sinks: list) -> None:
+def _window_wanted(args) -> bool:
+    """True when the window is the output; a UserError when it should be and cannot be.
+
+    Checked before the source opens. Output never switches silently: without a window the user must
+    ask for JSON (--headless) or the web view (--serve); with --serve, no window is said once.
+    """
+    if args.headless:
+        return False
+    problem = display_problem()
+    if problem is None:
+        return True
+    if args.serve is not None:
+        log.warning("no window: %s; the web view is the output (--headless adds JSON)", problem)
+        return False
+    raise UserError(
+        f"cannot open a window: {problem}; or pass --headless (JSON lines on stdout) "
+        "or --serve (the web view)"
+    )
+
+
+def _web_sinks(args, source: Source, classifier: Classifier, roi: RoiControl) -> list:
+    """The metrics and the web view serving them, the page's region going to `roi`."""
+    from edge_app.metrics import Metrics
+    from edge_app.sinks.web import WebSink
+
+    model = {"sha256": sha256_file(args.model), "file": Path(args.model).name}
+    metrics = Metrics({**model, "runtime": classifier.runtime}, lambda: source.reconnects)
+    save = _roi_saver(args.config) if args.config else None
+    web = WebSink(*parse_serve(args.serve), roi=roi, on_roi_change=save, metrics=metrics)
+    log.warning("live view at %s", web.url)
+    return [metrics, web]
+
+
+def _roi_saver(path: str) -> Callable[[tuple[int, int, int, int] | None], None]:
+    """Save a region set on the page into the config file; a failure is logged, the reader goes on."""
+
+    def save(roi: tuple[int, int, int, int] | None) -> None:
+        try:
+            config.save_roi(Path(path), roi)
+        except (UserError, OSError) as e:
+            log.warning("region not saved to %s: %s", path, e)
+
+    return save
+
+
+def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: RoiControl,
+               sinks: list) -> None:  # fmt: skip
     """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
         sinks.append(JsonSink())
-    elif has_display():
+    if window:
         sinks.append(WindowSink())
-    else:
-        log.warning(
-            "no display available: printing JSON lines instead (pass --headless to silence this)"
-        )
-        sinks.append(JsonSink())
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
     if args.serve is not None:
-        from edge_app.sinks.web import WebSink
-
-        web = WebSink(*parse_serve(args.serve))
-        sinks.append(web)
-        log.warning("live view at %s", web.url)
+        sinks.extend(_web_sinks(args, source, classifier, roi))
     if args.mqtt:
         from edge_app.sinks.mqtt import MqttSink
 
         sinks.append(
             MqttSink(
                 args.mqtt,
-                per_frame=not live,
+                per_frame=not source.live,
                 keepalive_s=args.mqtt_keepalive,
                 discovery=_discovery(args),
             )
         )
+
+
+def _played(args, source: Source) -> Iterable[Frame]:
+    """`source` as the loop reads it: files paced to their frame rate with --realtime."""
+    realtime = args.realtime if args.realtime is not None else args.serve is not None
+    if not realtime or source.live:  # a camera delivers in real time by itself
+        return source
+    fps = args.fps or source.fps or IMAGE_FPS
+    log.info("playing %s at %.3g fps (--no-realtime reads it flat out)", source.label, fps)
+    return paced(source, fps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,22 +299,22 @@ def main(argv: list[str] | None = None) -> int:
     sinks: list = []
     try:
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
+        window = _window_wanted(args)  # before the camera opens
         source = open_source(
             args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
         )
-        if args.stable > 1 and not source.live:
-            log.warning("--stable applies to live sources; reading %s frame by frame", source.label)
         options = AppOptions(
             reader=ReaderOptions(
                 roi=args.roi, min_confidence=args.min_confidence, polarity=args.polarity
             ),
-            stable=args.stable if source.live else 1,
+            stable=args.stable,
             max_frames=args.max_frames,
             counter=CounterRule(args.max_step) if args.monotonic else None,
         )
-        _add_sinks(args, source.live, sinks)
+        roi = RoiControl(args.roi)  # the web page may change it while the loop runs
+        _add_sinks(args, window, source, classifier, roi, sinks)
         log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
-        count = run(source, classifier, options, sinks)
+        count = run(_played(args, source), classifier, options, sinks, roi=roi)
         log.info("read %d frame(s)", count)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from edge_app.plausibility import CounterCheck, CounterRule
 from edge_app.preprocess import clip_roi
 from edge_app.reader import read_digits
 from edge_app.result import FrameResult
+from edge_app.roi import RoiControl
 from edge_app.sinks import Sink, StopRequested
 from edge_app.sources import Frame
 
@@ -59,12 +60,20 @@ def check_roi(roi: tuple[int, int, int, int] | None, shape: tuple[int, ...]) -> 
         )
 
 
-def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Sink]) -> int:
+def run(
+    frames: Iterable[Frame],
+    classifier,
+    options: AppOptions,
+    sinks: list[Sink],
+    roi: RoiControl | None = None,
+) -> int:
     """Read every frame and hand the result to each sink; return the number of frames processed.
 
     Stops at the end of the source, after options.max_frames, or when a sink raises StopRequested.
-    Sinks are not closed here: the caller owns them.
+    Sinks are not closed here: the caller owns them. With `roi`, each frame is read with the ROI
+    it holds at that moment (the web page changes it), instead of options.reader.roi.
     """
+    reader = options.reader
     stable = StableText(options.stable) if options.stable > 1 else None
     counter = CounterCheck(options.counter) if options.counter else None
     fps = 0.0
@@ -75,7 +84,9 @@ def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Si
     for frame in frames:
         if count == 0:
             check_roi(options.reader.roi, np.asarray(frame.image).shape)
-        reading = read_digits(frame.image, classifier, options.reader)
+        if roi is not None and (wanted := roi.get()) != reader.roi:
+            reader = replace(reader, roi=wanted)  # the reader stays a pure function of its options
+        reading = read_digits(frame.image, classifier, reader)
         now = time.perf_counter()
         instant = 1.0 / max(now - last, 1e-6)
         fps = instant if count == 0 else (1 - FPS_SMOOTHING) * fps + FPS_SMOOTHING * instant
@@ -84,7 +95,15 @@ def run(frames: Iterable[Frame], classifier, options: AppOptions, sinks: list[Si
         plausible = None
         if counter:
             text, plausible = counter.update(text)
-        result = FrameResult(frame.index, frame.name, reading, text, fps, plausible)
+        result = FrameResult(
+            frame=frame.index,
+            source=frame.name,
+            reading=reading,
+            text=text,
+            fps=fps,
+            plausible=plausible,
+            roi=reader.roi,
+        )
         count += 1
         try:
             for sink in sinks:

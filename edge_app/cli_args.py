@@ -41,6 +41,7 @@ def bounded(
 positive_int = bounded(int, minimum=1)
 non_negative_int = bounded(int, minimum=0)
 non_negative_float = bounded(float, minimum=0.0)
+positive_float = bounded(float, minimum=1e-3)
 fraction = bounded(float, minimum=0.0, maximum=1.0)
 # NumPy's legacy seeding (used by Keras) takes 0 .. 2**32 - 1; anything else is a traceback.
 seed = bounded(int, minimum=0, maximum=2**32 - 1)

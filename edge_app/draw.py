@@ -16,6 +16,7 @@ SURE_BGR = (40, 200, 40)
 UNSURE_BGR = (0, 140, 255)
 TEXT_BGR = (255, 255, 255)
 BANNER_BGR = (30, 30, 30)
+ROI_BGR = (255, 200, 0)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -30,11 +31,16 @@ def _as_bgr(frame: np.ndarray) -> np.ndarray:
 
 
 def annotate(frame: np.ndarray, result: FrameResult) -> np.ndarray:
-    """Return a new BGR image: `frame` with the boxes, digits, confidences, text and FPS of `result`."""
+    """Return a new BGR image: `frame` with the ROI, boxes, digits, confidences, text and FPS of `result`."""
     out = _as_bgr(frame)
     h, w = out.shape[:2]
     scale = max(0.4, min(w, h) / 800)
     thick = max(1, round(scale * 2))
+    if result.roi is not None:  # always shown: a reading is only as good as the region it reads
+        x, y, rw, rh = result.roi
+        cv2.rectangle(out, (x, y), (x + rw - 1, y + rh - 1), ROI_BGR, thick)
+        label_y = y + rh + int(22 * scale) if y < 40 * scale else y - 4
+        cv2.putText(out, "region", (x, label_y), FONT, scale * 0.8, ROI_BGR, thick, cv2.LINE_AA)
     for digit in result.reading.digits:
         x, y, bw, bh = digit.box
         color = SURE_BGR if digit.value is not None else UNSURE_BGR

@@ -19,6 +19,7 @@ class FrameResult:
     text: str  # what the frame reports: the number held by --stable, else this frame's reading
     fps: float
     plausible: bool | None = None  # the counter rule's verdict (--monotonic); None = rule off
+    roi: tuple[int, int, int, int] | None = None  # the region read (x, y, w, h); None = whole frame
 
     def to_json(self) -> dict:
         """Return the --headless object promised to users (keys and order are a contract)."""

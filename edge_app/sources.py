@@ -23,6 +23,7 @@ IMAGE_EXTENSIONS = frozenset(
 )
 EXIT_SOURCE_LOST = 3
 PICAMERA_SIZE_PX = (640, 480)
+MAX_VIDEO_FPS = 1000.0  # a container claiming more is broken: treat its rate as unknown
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +64,8 @@ class Source:
 
     live = False
     label = ""
+    fps: float | None = None  # the file's own frame rate, when it has one (videos)
+    reconnects = 0  # drops a live source recovered from (files never drop)
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
@@ -134,6 +137,10 @@ class VideoFile(Source):
         if not capture.isOpened():
             raise UserError(f"cannot open video {self.path}: not a video OpenCV can decode")
         self._capture = capture
+        rate = capture.get(cv2.CAP_PROP_FPS)
+        self.fps = (
+            rate if 0 < rate <= MAX_VIDEO_FPS else None
+        )  # 0 or NaN: the container does not say
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
@@ -177,6 +184,7 @@ class LiveSource(Source):
     ) -> None:
         self.open_capture, self.label, self.retry, self.sleep = open_capture, label, retry, sleep
         self._capture: Capture | None = None
+        self.reconnects = 0  # drops so far, each one a reconnect episode (read by /metrics)
         self._capture = self._try_open()
         if self._capture is None:
             raise UserError(
@@ -210,6 +218,7 @@ class LiveSource(Source):
 
     def _reconnect(self) -> np.ndarray:
         """Reopen until a frame comes back; raise UserError (exit 3) after max_retries attempts."""
+        self.reconnects += 1
         log.warning(
             "%s stopped delivering frames; reconnecting (up to %d attempts)",
             self.label,

@@ -242,13 +242,19 @@ class Browser:
 
     def evaluate(self, expression: str):
         """The JSON value of a JavaScript expression in the page."""
+        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        return result["result"].get("value")
+
+    def call(self, method: str, params: dict | None = None) -> dict:
+        """The result of one DevTools command (e.g. Page.captureScreenshot) in the page."""
         self._next_id += 1
-        self._send({"id": self._next_id, "method": "Runtime.evaluate",
-                    "params": {"expression": expression, "returnByValue": True}})  # fmt: skip
+        self._send({"id": self._next_id, "method": method, "params": params or {}})
         while True:
             message = self._receive()
             if message.get("id") == self._next_id:
-                return message["result"]["result"].get("value")
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message["result"]
 
     def _send(self, message: dict) -> None:
         payload = json.dumps(message).encode()

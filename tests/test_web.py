@@ -127,13 +127,13 @@ def test_page_is_served(served_app):
     status, content_type, body = get(served_app)
     assert status == 200 and content_type.startswith("text/html")
     page = body.decode()
-    for needle in ('src="/stream.mjpg"', 'id="reading"', "/api/reading", 'name="viewport"'):
+    for needle in ('id="video"', 'id="reading"', '"/api/events"', "/api/roi", 'name="viewport"'):
         assert needle in page
 
 
 def test_api_reading_is_the_headless_json(served_app):
     first = json.loads(get(served_app + "api/reading")[2])
-    assert set(first) == HEADLESS_KEYS | {"fps"}
+    assert set(first) == HEADLESS_KEYS | {"fps", "roi"} and first["roi"] is None
     assert first["text"] == DEMO_TEXT and first["source"] == "demo.avi"
     assert [d["digit"] for d in first["digits"]] == [int(c) for c in DEMO_TEXT]
     assert set(first["latency_ms"]) == {"preprocess", "inference", "total"}
@@ -178,7 +178,7 @@ PAGE_STATE_JS = """(() => {
   const text = (id) => document.getElementById(id).textContent;
   const video = document.getElementById("video");
   return {reading: text("reading"), state: text("state"), fps: text("fps"), latency: text("latency"),
-          frame: text("frame"), video: [video.naturalWidth, video.naturalHeight]};
+          frame: text("frame"), video: [video.width, video.height]};
 })()"""
 
 

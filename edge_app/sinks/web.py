@@ -1,11 +1,13 @@
-"""Live web view: a phone-friendly page, the annotated MJPEG stream and the latest reading as JSON."""
+"""Live web view: a phone-friendly page, frames with their readings (SSE), MJPEG, ROI and metrics."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import cv2
@@ -13,9 +15,11 @@ import numpy as np
 
 from edge_app.draw import annotate
 from edge_app.errors import UserError
+from edge_app.roi import Roi, RoiControl, parse_roi
 from edge_app.sinks.web_http import CLIENT_TIMEOUT_S, Server, WebHandler, page_bytes
 
 if TYPE_CHECKING:
+    from edge_app.metrics import Metrics
     from edge_app.result import FrameResult
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "WebSink", "parse_serve", "reading_json"]
@@ -43,8 +47,19 @@ def parse_serve(spec: str) -> tuple[str, int]:
 
 
 def reading_json(result: FrameResult) -> dict:
-    """The --headless JSON object of `result` (its "text" is the stable reading) plus the FPS."""
-    return {**result.to_json(), "fps": round(float(result.fps), 2)}
+    """The --headless JSON object of `result` (its "text" is the stable reading), FPS and ROI."""
+    roi = list(result.roi) if result.roi is not None else None
+    return {**result.to_json(), "fps": round(float(result.fps), 2), "roi": roi}
+
+
+def frame_event(seq: int, result: FrameResult, jpeg: bytes) -> bytes:
+    """One Server-Sent Event: the annotated JPEG and the reading of that very frame, together.
+
+    The page draws the picture and the number from the same event, so it can never show the
+    number of one frame over the picture of another.
+    """
+    data = {"seq": seq, "reading": reading_json(result), "jpeg": base64.b64encode(jpeg).decode()}
+    return f"id: {seq}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 class _Shared:
@@ -68,10 +83,14 @@ class _Shared:
         self.reading: bytes | None = None  # JSON of `result`, made when first asked for
         self.reading_seq = 0  # the frame `reading` describes
         self.last_frame_s = 0.0  # time.monotonic() of the latest frame
+        self.frame_size: tuple[int, int] | None = None  # (width, height) of the latest frame
         self.jpeg: bytes | None = None
         self.jpeg_seq = 0  # the frame `jpeg` shows
+        self.jpeg_result: FrameResult | None = None  # the reading of that frame
+        self.event: bytes | None = None  # frame_event of `jpeg`, made when first asked for
+        self.event_seq = 0
         self.encoded = 0  # JPEGs made so far: at most one per frame, however many clients
-        self.streaming = 0  # clients connected to /stream.mjpg
+        self.streaming = 0  # clients of /stream.mjpg and /api/events
 
 
 class WebSink:
@@ -81,6 +100,10 @@ class WebSink:
     one, once however many clients watch, only while somebody does, and at most `max_stream_fps`
     times a second; every stream client sends the shared bytes from its own thread, skipping frames
     when it is slower than the camera.
+
+    `roi` is where a region set on the page goes (the frame loop reads it, see app.run);
+    `on_roi_change` is told each new region (e.g. to save it in the config file); `metrics`
+    is rendered at /metrics.
     """
 
     def __init__(
@@ -90,8 +113,12 @@ class WebSink:
         jpeg_quality: int = JPEG_QUALITY,
         stale_after_s: float = STALE_AFTER_S,
         max_stream_fps: float = MAX_STREAM_FPS,
+        roi: RoiControl | None = None,
+        on_roi_change: Callable[[Roi | None], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._shared = _Shared()
+        self._roi, self._on_roi_change, self._metrics = roi, on_roi_change, metrics
         self._jpeg_quality = int(jpeg_quality)
         self._min_interval_s = 1.0 / max_stream_fps if max_stream_fps > 0 else 0.0
         self._stale_after_s = float(stale_after_s)
@@ -128,6 +155,7 @@ class WebSink:
         with shared.lock:
             shared.seq += 1
             shared.result, shared.frame = result, frame
+            shared.frame_size = (frame.shape[1], frame.shape[0])
             shared.last_frame_s = time.monotonic()
             if shared.encoder_idle and shared.streaming:
                 shared.frame_ready.notify()
@@ -176,8 +204,48 @@ class WebSink:
                 shared.reading, shared.reading_seq = reading, seq
         return reading
 
-    def frames(self):
-        """Yield JPEG bytes of each new annotated frame until the sink closes (one stream client)."""
+    def set_roi(self, value: object) -> Roi | None:
+        """Validate a `{x, y, w, h}` (or None) from the page; the loop reads with it from the next frame.
+
+        Raises ValueError (a message for the client) when it is invalid, there is no frame yet to
+        check it against, or the region cannot be changed.
+        """
+        if self._roi is None:
+            raise ValueError("this reader does not take a region from the page")
+        with self._shared.lock:
+            size = self._shared.frame_size
+        if size is None:
+            raise ValueError("no frame received yet: the region is checked against its size")
+        roi = parse_roi(value, size)
+        self._roi.set(roi)
+        log.info("web view: region set to %s", "the whole frame" if roi is None else roi)
+        if self._on_roi_change is not None:
+            self._on_roi_change(roi)
+        return roi
+
+    def metrics_text(self) -> str | None:
+        """The Prometheus text of the metrics, None when the sink has none."""
+        return None if self._metrics is None else self._metrics.render()
+
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        """Yield (seq, JPEG) of each new annotated frame until the sink closes (one stream client)."""
+        for seq, jpeg, _ in self._pictures():
+            yield seq, jpeg
+
+    def events(self) -> Iterator[bytes]:
+        """Yield a frame_event per new annotated frame until the sink closes (one page)."""
+        shared = self._shared
+        for seq, jpeg, result in self._pictures():
+            with shared.lock:
+                event = shared.event if shared.event_seq == seq else None
+            if event is None:  # made once per frame by the first page that needs it
+                event = frame_event(seq, result, jpeg)
+                with shared.lock:
+                    if seq > shared.event_seq:
+                        shared.event, shared.event_seq = event, seq
+            yield event
+
+    def _pictures(self) -> Iterator[tuple[int, bytes, FrameResult]]:
         shared = self._shared
         sent = 0
         with shared.lock:
@@ -191,9 +259,9 @@ class WebSink:
                     )
                     if shared.closed:
                         return
-                    jpeg, sent = shared.jpeg, shared.jpeg_seq
+                    jpeg, sent, result = shared.jpeg, shared.jpeg_seq, shared.jpeg_result
                 if jpeg is not None:  # None only when the very first frame failed to encode
-                    yield jpeg
+                    yield sent, jpeg, result
         finally:
             with shared.lock:
                 shared.streaming -= 1
@@ -225,7 +293,7 @@ class WebSink:
                 ok = False
             with shared.lock:
                 if ok:
-                    shared.jpeg = buffer.tobytes()
+                    shared.jpeg, shared.jpeg_result = buffer.tobytes(), result
                     shared.encoded += 1
                 shared.jpeg_seq = seq
                 shared.jpeg_ready.notify_all()

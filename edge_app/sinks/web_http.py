@@ -1,4 +1,4 @@
-"""The live view's HTTP side: the page, /api/reading, /healthz and the MJPEG stream of a WebSink."""
+"""The live view's HTTP side: page, /api/reading, /api/events, /api/roi, /metrics, /healthz, MJPEG."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from edge_app.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+
 if TYPE_CHECKING:
     from edge_app.sinks.web import WebSink
 
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 BOUNDARY = "mnist-edge-frame"
 PAGE_RESOURCE = "web_page.html"
 CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
+MAX_BODY_BYTES = 1024  # an ROI is ~40 bytes of JSON: anything much bigger is not one
+SSE_RETRY_MS = 2000  # how soon a page reconnects to /api/events after the service restarts
 
 
 class Server(ThreadingHTTPServer):
@@ -36,11 +40,25 @@ class WebHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the page polls twice a second
     timeout = CLIENT_TIMEOUT_S
 
+    def _authorized(self) -> bool:
+        """True when this request may read or change the reader (the security rules live here)."""
+        return True
+
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
         path = self.path.split("?", 1)[0]
         sink = self.server.sink
         if path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
+        elif path in ("/api/events", "/metrics") and not self._authorized():
+            self._error(HTTPStatus.FORBIDDEN, "not allowed")
+        elif path == "/api/events":
+            self._events(sink)
+        elif path == "/metrics":
+            text = sink.metrics_text()
+            if text is None:
+                self._error(HTTPStatus.NOT_FOUND, "no metrics here")
+            else:
+                self._send(HTTPStatus.OK, text.encode(), METRICS_CONTENT_TYPE)
         elif path == "/api/reading":
             reading = sink.latest_reading()
             if reading is None:
@@ -55,7 +73,32 @@ class WebHandler(BaseHTTPRequestHandler):
         elif path == "/stream.mjpg":
             self._stream(sink)
         else:
-            self._send(HTTPStatus.NOT_FOUND, b'{"error": "not found"}', "application/json")
+            self._error(HTTPStatus.NOT_FOUND, "not found")
+
+    def do_POST(self) -> None:  # noqa: N802 (the http.server name)
+        if self.path.split("?", 1)[0] != "/api/roi":
+            self._error(HTTPStatus.NOT_FOUND, "not found")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True  # the unread body would be taken for the next request
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "an ROI is a small JSON object")
+            return
+        body = self.rfile.read(length)
+        if not self._authorized():
+            self._error(HTTPStatus.FORBIDDEN, "not allowed")
+            return
+        try:
+            roi = self.server.sink.set_roi(json.loads(body or b"null"))
+        except (ValueError, UnicodeDecodeError) as e:  # JSONDecodeError is a ValueError
+            message = str(e) if not isinstance(e, json.JSONDecodeError) else "body is not JSON"
+            self._error(HTTPStatus.BAD_REQUEST, message)
+            return
+        body = json.dumps({"roi": list(roi) if roi else None}).encode()
+        self._send(HTTPStatus.OK, body, "application/json")
+
+    def _error(self, status: HTTPStatus, message: str) -> None:
+        self._send(status, json.dumps({"error": message}).encode(), "application/json")
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
         self.send_response(status)
@@ -74,14 +117,36 @@ class WebHandler(BaseHTTPRequestHandler):
         self.end_headers()
         frames = sink.frames()
         try:
-            for jpeg in frames:
-                head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+            for seq, jpeg in frames:
+                # X-Frame-Seq names the frame, as /api/events does: a client can pair the two.
+                head = (
+                    f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
+                    f"X-Frame-Seq: {seq}\r\n\r\n"
+                )
                 self.wfile.write(head.encode() + jpeg + b"\r\n")
                 self.wfile.flush()
         except (ConnectionError, TimeoutError):
             pass  # the browser went away or stopped reading: its thread ends, nobody else notices
         finally:
             frames.close()  # this client no longer counts as streaming
+
+    def _events(self, sink: WebSink) -> None:
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        events = sink.events()
+        try:
+            self.wfile.write(f"retry: {SSE_RETRY_MS}\n\n".encode())
+            for event in events:
+                self.wfile.write(event)
+                self.wfile.flush()
+        except (ConnectionError, TimeoutError):
+            pass  # as for the MJPEG stream: only this page's thread ends
+        finally:
+            events.close()
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the http.server signature)
         log.debug("web: %s - %s", self.address_string(), format % args)

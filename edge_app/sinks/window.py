@@ -21,17 +21,24 @@ WINDOW_NAME = "mnist-edge"
 QUIT_KEYS = (ord("q"), 27)  # q or Esc closes the window
 
 
-def has_display() -> bool:
-    """True when a window can be shown: a display is set and OpenCV was built with a GUI."""
+NO_DISPLAY = "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+NO_GUI = (
+    "this OpenCV build has no GUI support (opencv-python-headless); for windows run "
+    "`pip uninstall -y opencv-python-headless && pip install opencv-python`"
+)
+
+
+def display_problem() -> str | None:
+    """None when a window can open, else why not (NO_DISPLAY or NO_GUI, with the fix)."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
-        return False
+        return NO_DISPLAY
     try:
         cv2.namedWindow(WINDOW_NAME, cv2.WINDOW_NORMAL)
-    except cv2.error:  # opencv-python-headless has no GUI
-        return False
-    return True
+    except cv2.error:  # the headless build raises "not implemented" for every GUI call
+        return NO_GUI
+    return None
 
 
 class WindowSink:
