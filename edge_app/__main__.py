@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from edge_app.app import AppOptions, run
 from edge_app.cli_args import fraction, non_negative_int, positive_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
+from edge_app.redact import redact_url
 from edge_app.runtime import RUNTIME_CHOICES
 from edge_app.sinks.json import JsonSink
-from edge_app.sinks.mqtt import parse_mqtt_url
+from edge_app.sinks.mqtt import PASSWORD_ENV, mqtt_password, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
 from edge_app.sinks.web import parse_serve
+from edge_app.sinks.web_access import default_token_file
 from edge_app.sinks.window import WindowSink, has_display
 from edge_app.sources import RetryPolicy, open_source
 
@@ -101,11 +105,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="live web view on HOST (default 127.0.0.1) and PORT (--serve alone: 8080)",
     )
     p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the web view answers to besides localhost, its addresses and this "
+        "machine's name (repeatable; other Host headers get 421, against DNS rebinding)",
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        default=default_token_file(),
+        help="the web view's access token, made here (mode 0600) on first start; asked of every "
+        "client when --serve listens beyond loopback",
+    )
+    p.add_argument(
         "--mqtt",
         type=_checked(parse_mqtt_url),
         default=None,
         metavar="URL",
-        help='publish readings to mqtt://HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
+        help='publish readings to mqtt://[USER@]HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
+    )
+    p.add_argument(
+        "--mqtt-password-file",
+        default=None,
+        metavar="PATH",
+        help=f"the MQTT password, read from this file (else ${PASSWORD_ENV}); never put it in the URL",
     )
     p.add_argument("--verbose", action="store_true", help="debug logs on stderr")
     return p
@@ -127,13 +152,32 @@ def _add_sinks(args, live: bool, sinks: list) -> None:
     if args.serve is not None:
         from edge_app.sinks.web import WebSink
 
-        web = WebSink(*parse_serve(args.serve))
+        web = WebSink(
+            *parse_serve(args.serve), allow_hosts=args.allow_host, token_file=args.token_file
+        )
         sinks.append(web)
-        log.warning("live view at %s", web.url)
+        if web.new_token:  # the one time the token is shown: later starts point to the file
+            log.warning(
+                "live view at %s?token=%s (token saved in %s)", web.url, web.token, args.token_file
+            )
+        elif web.token:
+            log.warning("live view at %s (add ?token= from %s)", web.url, args.token_file)
+        else:
+            log.warning("live view at %s", web.url)
     if args.mqtt:
         from edge_app.sinks.mqtt import MqttSink
 
-        sinks.append(MqttSink(args.mqtt, per_frame=not live))
+        password = mqtt_password(args.mqtt_password_file)
+        sinks.append(MqttSink(args.mqtt, per_frame=not live, password=password))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemctl stop, docker stop): ends the run the way Ctrl-C does."""
+
+
+def _terminate(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: let the shutdown finish
+    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     source = None
     sinks: list = []
+    exit_code = 0
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
         source = open_source(
@@ -164,19 +210,24 @@ def main(argv: list[str] | None = None) -> int:
         count = run(source, classifier, options, sinks)
         log.info("read %d frame(s)", count)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        log.info("interrupted; stopping")
+        print(f"error: {redact_url(str(e))}", file=sys.stderr)
+        exit_code = e.exit_code
+    except KeyboardInterrupt as e:
+        log.info("%s; stopping", "terminated" if isinstance(e, Terminated) else "interrupted")
     finally:
         for sink in sinks:
             try:
                 sink.close()
+            except UserError as e:  # e.g. the MQTT broker refused the login before the run ended
+                print(f"error: {redact_url(str(e))}", file=sys.stderr)
+                exit_code = exit_code or e.exit_code
             except Exception as e:  # noqa: BLE001 - one broken sink must not hide the others' output
                 log.warning("closing %s failed: %s", type(sink).__name__, e)
         if source is not None:
             source.close()
-    return 0
+    if not exit_code:  # after an error its line stays the last one
+        log.info("stopped: outputs closed")
+    return exit_code
 
 
 if __name__ == "__main__":
