@@ -243,3 +243,20 @@ def test_token_file_default_is_in_the_users_config(monkeypatch, tmp_path):
     assert default_token_file() == tmp_path / "mnist-edge" / "token"
     monkeypatch.delenv("XDG_CONFIG_HOME")
     assert str(default_token_file()) == os.path.expanduser("~/.config/mnist-edge/token")
+
+
+def test_service_unit_keeps_its_token_in_its_state_directory():
+    import configparser
+    import shlex
+
+    from edge_app.__main__ import build_parser
+    from tests.edge_live import ROOT
+
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str
+    unit.read(ROOT / "deploy" / "mnist-edge.service")
+    service = unit["Service"]
+    command = shlex.split(service["ExecStart"].replace("\\\n", " ").replace("\\", " "))
+    args = build_parser().parse_args(command[3:])
+    assert str(args.token_file) == f"/var/lib/{service['StateDirectory']}/token"
+    assert not any("password" in word and "file" not in word for word in command)
