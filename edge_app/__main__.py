@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -17,13 +18,15 @@ from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
 from edge_app.pacing import IMAGE_FPS, paced
 from edge_app.plausibility import CounterRule
+from edge_app.redact import redact_url
 from edge_app.roi import RoiControl
 from edge_app.runtime import RUNTIME_CHOICES, Classifier
 from edge_app.sinks import ha_discovery
 from edge_app.sinks.json import JsonSink
-from edge_app.sinks.mqtt import KEEPALIVE_S, parse_mqtt_url
+from edge_app.sinks.mqtt import KEEPALIVE_S, PASSWORD_ENV, mqtt_password, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
 from edge_app.sinks.web import parse_serve
+from edge_app.sinks.web_access import default_token_file
 from edge_app.sinks.window import WindowSink, display_problem
 from edge_app.sources import Frame, RetryPolicy, Source, open_source
 
@@ -121,11 +124,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="live web view on HOST (default 127.0.0.1) and PORT (--serve alone: 8080)",
     )
     p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the web view answers to besides localhost, its addresses and this "
+        "machine's name (repeatable; other Host headers get 421, against DNS rebinding)",
+    )
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        default=default_token_file(),
+        help="the web view's access token, made here (mode 0600) on first start; asked of every "
+        "client when --serve listens beyond loopback",
+    )
+    p.add_argument(
         "--mqtt",
         type=_checked(parse_mqtt_url),
         default=None,
         metavar="URL",
-        help='publish readings to mqtt://HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
+        help='publish readings to mqtt://[USER@]HOST[:PORT]/TOPIC (needs pip install "mnist-edge[mqtt]")',
+    )
+    p.add_argument(
+        "--mqtt-password-file",
+        default=None,
+        metavar="PATH",
+        help=f"the MQTT password, read from this file (else ${PASSWORD_ENV}); never put it in the URL",
     )
     p.add_argument(
         "--mqtt-keepalive",
@@ -228,8 +252,22 @@ def _web_sinks(args, source: Source, classifier: Classifier, roi: RoiControl) ->
     model = {"sha256": sha256_file(args.model), "file": Path(args.model).name}
     metrics = Metrics({**model, "runtime": classifier.runtime}, lambda: source.reconnects)
     save = _roi_saver(args.config) if args.config else None
-    web = WebSink(*parse_serve(args.serve), roi=roi, on_roi_change=save, metrics=metrics)
-    log.warning("live view at %s", web.url)
+    web = WebSink(
+        *parse_serve(args.serve),
+        roi=roi,
+        on_roi_change=save,
+        metrics=metrics,
+        allow_hosts=args.allow_host,
+        token_file=args.token_file,
+    )
+    if web.new_token:  # the one time the token is shown: later starts point to the file
+        log.warning(
+            "live view at %s?token=%s (token saved in %s)", web.url, web.token, args.token_file
+        )
+    elif web.token:
+        log.warning("live view at %s (add ?token= from %s)", web.url, args.token_file)
+    else:
+        log.warning("live view at %s", web.url)
     return [metrics, web]
 
 
@@ -264,6 +302,7 @@ def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: 
                 args.mqtt,
                 per_frame=not source.live,
                 keepalive_s=args.mqtt_keepalive,
+                password=mqtt_password(args.mqtt_password_file),
                 discovery=_discovery(args),
             )
         )
@@ -277,6 +316,15 @@ def _played(args, source: Source) -> Iterable[Frame]:
     fps = args.fps or source.fps or IMAGE_FPS
     log.info("playing %s at %.3g fps (--no-realtime reads it flat out)", source.label, fps)
     return paced(source, fps)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (systemctl stop, docker stop): ends the run the way Ctrl-C does."""
+
+
+def _terminate(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: let the shutdown finish
+    raise Terminated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     source = None
     sinks: list = []
+    exit_code = 0
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
         window = _window_wanted(args)  # before the camera opens
@@ -317,19 +367,24 @@ def main(argv: list[str] | None = None) -> int:
         count = run(_played(args, source), classifier, options, sinks, roi=roi)
         log.info("read %d frame(s)", count)
     except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        log.info("interrupted; stopping")
+        print(f"error: {redact_url(str(e))}", file=sys.stderr)
+        exit_code = e.exit_code
+    except KeyboardInterrupt as e:
+        log.info("%s; stopping", "terminated" if isinstance(e, Terminated) else "interrupted")
     finally:
         for sink in sinks:
             try:
                 sink.close()
+            except UserError as e:  # e.g. the MQTT broker refused the login before the run ended
+                print(f"error: {redact_url(str(e))}", file=sys.stderr)
+                exit_code = exit_code or e.exit_code
             except Exception as e:  # noqa: BLE001 - one broken sink must not hide the others' output
                 log.warning("closing %s failed: %s", type(sink).__name__, e)
         if source is not None:
             source.close()
-    return 0
+    if not exit_code:  # after an error its line stays the last one
+        log.info("stopped: outputs closed")
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -73,6 +73,14 @@ def convert(action: argparse.Action, value: object) -> object:
         return action.const if value else action.default
     if isinstance(value, bool) and action.nargs == "?":  # `serve = true`: the flag given alone
         return action.const if value else action.default
+    if isinstance(action, argparse._AppendAction):  # a repeatable flag: a list in the file
+        items = value if isinstance(value, list) else [value]
+        return [_scalar(action, item) for item in items]
+    return _scalar(action, value)
+
+
+def _scalar(action: argparse.Action, value: object) -> object:
+    """One value of a flag from the file, through the flag's own type and choices."""
     text = _text(value)
     if text is None:
         raise ValueError(f"expected a string or a number, got {value!r}")

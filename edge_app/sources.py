@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from edge_app.errors import UserError
+from edge_app.redact import redact_url
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
@@ -198,7 +199,7 @@ class LiveSource(Source):
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001 - any driver error means "not there (yet)"
-            log.debug("opening %s failed: %s", self.label, e)
+            log.debug("opening %s failed: %s", self.label, redact_url(str(e)))
             return None
         if capture is None or not capture.isOpened():
             if capture is not None:
@@ -212,7 +213,7 @@ class LiveSource(Source):
         try:
             ok, image = self._capture.read()
         except Exception as e:  # noqa: BLE001 - a driver error is a drop like any other
-            log.debug("reading %s failed: %s", self.label, e)
+            log.debug("reading %s failed: %s", self.label, redact_url(str(e)))
             return None
         return image if ok and _usable(image) else None
 
@@ -308,7 +309,8 @@ def open_source(
     if spec.startswith("/dev/video"):
         return LiveSource(lambda: cv2.VideoCapture(spec), spec, retry, sleep)
     if _is_url(spec):
-        return LiveSource(lambda: cv2.VideoCapture(spec), spec, retry, sleep)
+        # The label is shown everywhere (JSON "source", web view, MQTT, logs): never its password.
+        return LiveSource(lambda: cv2.VideoCapture(spec), redact_url(spec), retry, sleep)
     path = Path(spec)
     if path.is_dir():
         images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)

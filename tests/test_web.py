@@ -295,7 +295,9 @@ def test_stalled_client_does_not_block_reader_or_others():
     noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
     stalled = socket.create_connection(("127.0.0.1", sink.port))
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    stalled.sendall(b"GET /stream.mjpg HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read a byte
+    stalled.sendall(
+        b"GET /stream.mjpg HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    )  # and never read a byte
     try:
         # Noise hardly compresses: ~0.3 MB per JPEG, far beyond what the socket buffers can hold.
         frames = 60

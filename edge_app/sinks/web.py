@@ -7,7 +7,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
@@ -16,7 +17,15 @@ import numpy as np
 from edge_app.draw import annotate
 from edge_app.errors import UserError
 from edge_app.roi import Roi, RoiControl, parse_roi
-from edge_app.sinks.web_http import CLIENT_TIMEOUT_S, Server, WebHandler, page_bytes
+from edge_app.sinks.web_access import make_policy
+from edge_app.sinks.web_http import (
+    CLIENT_TIMEOUT_S,
+    MAX_CLIENTS,
+    REQUEST_DEADLINE_S,
+    Server,
+    WebHandler,
+    page_bytes,
+)
 
 if TYPE_CHECKING:
     from edge_app.metrics import Metrics
@@ -116,6 +125,10 @@ class WebSink:
         roi: RoiControl | None = None,
         on_roi_change: Callable[[Roi | None], None] | None = None,
         metrics: Metrics | None = None,
+        allow_hosts: Sequence[str] = (),
+        token_file: Path | None = None,
+        max_clients: int = MAX_CLIENTS,
+        request_deadline_s: float = REQUEST_DEADLINE_S,
     ) -> None:
         self._shared = _Shared()
         self._roi, self._on_roi_change, self._metrics = roi, on_roi_change, metrics
@@ -123,11 +136,17 @@ class WebSink:
         self._min_interval_s = 1.0 / max_stream_fps if max_stream_fps > 0 else 0.0
         self._stale_after_s = float(stale_after_s)
         try:
-            self._server = Server((host, port), WebHandler)
+            self._server = Server((host, port), WebHandler, max_clients=max_clients)
         except OSError as exc:
             raise UserError(
                 f"cannot serve on {host}:{port}: {exc.strerror or exc}; choose another --serve port"
             ) from None
+        try:
+            self._server.access, self.new_token = make_policy(host, allow_hosts, token_file)
+        except UserError:
+            self._server.server_close()
+            raise
+        self._server.request_deadline_s = request_deadline_s
         self._server.sink = self
         self._server.page = page_bytes()  # read once: the page is the same for every visitor
         self.host, self.port = self._server.server_address[:2]
@@ -142,6 +161,11 @@ class WebSink:
     def url(self) -> str:
         """Where the page is served (the bound port, so port 0 gives the real one)."""
         return f"http://{self.host}:{self.port}/"
+
+    @property
+    def token(self) -> str | None:
+        """The token clients must present (None: loopback only, no token needed)."""
+        return self._server.access.token
 
     @property
     def frames_encoded(self) -> int:

@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import math
+import sys
+import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from edge_app.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from edge_app.sinks.web_access import AccessPolicy
 
 if TYPE_CHECKING:
+    import socket
+
     from edge_app.sinks.web import WebSink
 
 log = logging.getLogger(__name__)
 
 BOUNDARY = "mnist-edge-frame"
 PAGE_RESOURCE = "web_page.html"
-CLIENT_TIMEOUT_S = 10.0  # a client that does not read for this long is dropped
 MAX_BODY_BYTES = 1024  # an ROI is ~40 bytes of JSON: anything much bigger is not one
 SSE_RETRY_MS = 2000  # how soon a page reconnects to /api/events after the service restarts
+CLIENT_TIMEOUT_S = 10.0  # a client that does not read or send for this long is dropped
+REQUEST_DEADLINE_S = 20.0  # a request's line and headers must arrive within this, however trickled
+MAX_CLIENTS = 256  # connections served at once (each a thread); more are told 503 and closed
+SERVER_NAME = "mnist-edge"  # the Server header: no Python version for a scanner to match
+OPEN_PATHS = frozenset({"/healthz"})  # served without the token, so monitors need no secret
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+BUSY_RESPONSE = (
+    b"HTTP/1.1 503 Service Unavailable\r\nServer: " + SERVER_NAME.encode() + b"\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 32\r\nConnection: close\r\n\r\n"
+    b'{"error": "too many clients"}   '
+)
 
 
 class Server(ThreadingHTTPServer):
@@ -28,6 +47,45 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True  # a restarted service can bind at once
     sink: WebSink
     page: bytes  # web_page.html, read when the server starts
+    access: AccessPolicy = AccessPolicy()
+    request_deadline_s: float = REQUEST_DEADLINE_S
+
+    def __init__(self, address, handler, max_clients: int = MAX_CLIENTS) -> None:
+        self._slots = threading.BoundedSemaphore(max_clients)
+        super().__init__(address, handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        # In the accepting thread, so never blocking: a 503 fits any empty send buffer.
+        try:
+            request.setblocking(False)
+            request.send(BUSY_RESPONSE)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            # A phone locking its screen mid-request is normal: one line, not a traceback.
+            log.debug("web: %s went away: %s", client_address[0], type(error).__name__)
+        else:
+            log.exception("web: error serving %s", client_address[0])
 
 
 def page_bytes() -> bytes:
@@ -35,22 +93,88 @@ def page_bytes() -> bytes:
     return resources.files("edge_app.sinks").joinpath(PAGE_RESOURCE).read_bytes()
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The client socket for reading, bounded per read and per request.
+
+    A per-read timeout alone lets a client sending a byte every few seconds hold its thread
+    forever; every recv here also gets no more than what is left of the request's deadline.
+    """
+
+    def __init__(self, connection: socket.socket, per_read_s: float) -> None:
+        self._connection, self._per_read_s = connection, per_read_s
+        self.deadline = math.inf  # time.monotonic() by which the current request must be in
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self._connection.settimeout(min(self._per_read_s, remaining))
+        try:
+            return self._connection.recv_into(buffer)
+        finally:
+            self._connection.settimeout(self._per_read_s)
+
+
 class WebHandler(BaseHTTPRequestHandler):
     server: Server
     protocol_version = "HTTP/1.1"  # keep-alive: the page polls twice a second
     timeout = CLIENT_TIMEOUT_S
 
+    def setup(self) -> None:
+        super().setup()
+        self._reader = _DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reader)
+        self._cookie: str | None = None
+
+    def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + self.server.request_deadline_s
+        self._cookie = None
+        super().handle_one_request()
+
+    def version_string(self) -> str:
+        return SERVER_NAME
+
     def _authorized(self) -> bool:
-        """True when this request may read or change the reader (the security rules live here)."""
+        """Whether this request may be served; if not, the refusal has been sent.
+
+        Every route calls it first. It refuses a Host header that is not ours (421: a
+        DNS-rebinding page), a cross-site Origin on anything but GET/HEAD (403), and, when the
+        server listens beyond loopback, a request without the token (401) in ?token=, an
+        `Authorization: Bearer` header or the cookie that a valid ?token= sets.
+        """
+        access = self.server.access
+        if not access.host_allowed(self.headers.get("Host")):
+            self._deny(HTTPStatus.MISDIRECTED_REQUEST, "this server does not serve that host name; "
+                         "start it with --allow-host NAME to allow it")  # fmt: skip
+            return False
+        origin = self.headers.get("Origin")
+        host = (self.headers.get("Host") or "").lower()
+        if self.command not in SAFE_METHODS and origin and urlsplit(origin).netloc.lower() != host:
+            self._deny(HTTPStatus.FORBIDDEN, "cross-site requests are not served")
+            return False
+        if access.token is None or self.path.partition("?")[0] in OPEN_PATHS:
+            return True
+        token, from_query = access.presented_token(
+            self.path, self.headers.get("Authorization"), self.headers.get("Cookie")
+        )
+        if not access.token_ok(token):
+            self._deny(HTTPStatus.UNAUTHORIZED, "open the address with ?token=... from the log "
+                         "or the token file on the device")  # fmt: skip
+            return False
+        if from_query:
+            self._cookie = access.cookie()
         return True
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+        if not self._authorized():
+            return
         path = self.path.split("?", 1)[0]
         sink = self.server.sink
         if path in ("/", "/index.html"):
             self._send(HTTPStatus.OK, self.server.page, "text/html; charset=utf-8")
-        elif path in ("/api/events", "/metrics") and not self._authorized():
-            self._error(HTTPStatus.FORBIDDEN, "not allowed")
         elif path == "/api/events":
             self._events(sink)
         elif path == "/metrics":
@@ -86,7 +210,6 @@ class WebHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
         if not self._authorized():
-            self._error(HTTPStatus.FORBIDDEN, "not allowed")
             return
         try:
             roi = self.server.sink.set_roi(json.loads(body or b"null"))
@@ -100,13 +223,33 @@ class WebHandler(BaseHTTPRequestHandler):
     def _error(self, status: HTTPStatus, message: str) -> None:
         self._send(status, json.dumps({"error": message}).encode(), "application/json")
 
-    def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
+    do_HEAD = do_GET  # noqa: N815 - monitors ask with HEAD; _send and _stream skip the body
+
+    def end_headers(self) -> None:
+        if self._cookie is not None:
+            self.send_header("Set-Cookie", self._cookie)
+        super().end_headers()
+
+    def _deny(self, status: HTTPStatus, message: str) -> None:
+        extra = {"WWW-Authenticate": "Bearer"} if status is HTTPStatus.UNAUTHORIZED else {}
+        self._send(status, json.dumps({"error": message}).encode(), "application/json", extra)
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _stream(self, sink: WebSink) -> None:
         self.close_connection = True
@@ -115,6 +258,8 @@ class WebHandler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("Connection", "close")
         self.end_headers()
+        if self.command == "HEAD":
+            return
         frames = sink.frames()
         try:
             for seq, jpeg in frames:
