@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from edge_app.ink import (
@@ -17,6 +17,7 @@ from edge_app.ink import (
     ink_map,
     stroke_threshold,
     to_gray,
+    work_gray,
 )
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
@@ -39,6 +40,7 @@ __all__ = [
     "stroke_threshold",
     "stroke_width",
     "to_gray",
+    "work_gray",
 ]
 
 
@@ -61,11 +63,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
     rx, ry, rw, rh = clip_roi(options.roi, image.shape)
     if rw < 2 or rh < 2:
         return []
-    gray = to_gray(image[ry : ry + rh, rx : rx + rw])  # crop first: no work outside the ROI
-    scale = min(1.0, options.work_size_px / max(rw, rh))
-    if scale < 1.0:
-        size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    # Crop first: no work outside the ROI.
+    gray, scale = work_gray(image[ry : ry + rh, rx : rx + rw], options.work_size_px)
     cells = coarse_cells(gray)
     if options.polarity == "auto":
         dark_ink = detect_dark_ink(gray, cells)
@@ -78,8 +77,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         x, y, w, h = candidate.box
         digit = normalize_digit(ink[y : y + h, x : x + w], candidate.mask, candidate.stroke_px)
         bx, by = rx + int(x / scale), ry + int(y / scale)
-        bw = max(1, min(int(np.ceil((x + w) / scale)) + rx, rx + rw) - bx)
-        bh = max(1, min(int(np.ceil((y + h) / scale)) + ry, ry + rh) - by)
+        bw = max(1, min(math.ceil((x + w) / scale) + rx, rx + rw) - bx)
+        bh = max(1, min(math.ceil((y + h) / scale) + ry, ry + rh) - by)
         return DigitCrop(
             digit, (bx, by, bw, bh), lambda: tuple(crop(p) for p in split_candidate(candidate))
         )
