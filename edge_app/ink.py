@@ -118,21 +118,39 @@ def detect_dark_ink(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
     return dark > POLARITY_MARGIN * light + MIN_INK_PIXELS
 
 
-def ink_map(gray: np.ndarray, dark_ink: bool, cells: np.ndarray | None = None) -> np.ndarray:
+def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """Return the paper level per coarse cell (ink polarity made dark-on-light): strokes filled in."""
+    if not dark_ink:
+        cells = cv2.bitwise_not(cells)
+    return cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
+
+
+def shadow_step(paper: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Return darkest / brightest paper around `box` (x, y, w, h at work size): 1.0 is even light."""
+    x, y, w, h = box
+    c = BACKGROUND_CELL_PX
+    around = paper[max(0, y // c - 1) : (y + h) // c + 2, max(0, x // c - 1) : (x + w) // c + 2]
+    lo, hi = cv2.minMaxLoc(around)[:2]
+    return lo / max(hi, 1.0)
+
+
+def ink_map(
+    gray: np.ndarray,
+    dark_ink: bool,
+    cells: np.ndarray | None = None,
+    paper: np.ndarray | None = None,
+) -> np.ndarray:
     """Return ink strength as uint8 (0 = paper, 255 = black): how much darker than the paper each pixel is.
 
-    The paper level is a morphological closing of coarse cells (`coarse_cells(gray)`, computed
-    when not given): it fills in strokes narrower than the span but keeps a shadow's edge where
+    The paper level (`paper_cells`, computed when not given) is a morphological closing of
+    coarse cells (`coarse_cells(gray)`, computed when not given): it fills in strokes narrower than the span but keeps a shadow's edge where
     it is, so the shaded side is paper, not ink. Ink is the relative drop below that level, so
     uneven lighting and vignetting divide out.
     """
     work = gray if dark_ink else cv2.bitwise_not(gray)
-    if cells is None:
-        cells = coarse_cells(gray)
-    if not dark_ink:
-        cells = cv2.bitwise_not(cells)
-    cells = cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
-    paper = cv2.max(_upsample(cells, work.shape), MIN_PAPER_LEVEL)
+    if paper is None:
+        paper = paper_cells(coarse_cells(gray) if cells is None else cells, dark_ink)
+    paper = cv2.max(_upsample(paper, work.shape), MIN_PAPER_LEVEL)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap. Paper a little darker than its estimate
     # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.

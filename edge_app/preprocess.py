@@ -15,12 +15,14 @@ from edge_app.ink import (
     coarse_cells,
     detect_dark_ink,
     ink_map,
+    paper_cells,
     stroke_threshold,
     to_gray,
     work_gray,
 )
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+from edge_app.reject import Evidence, evidence
 from edge_app.runtime import IMAGE_SIZE_PX
 from edge_app.segment import Candidate, find_digit_boxes, split_candidate
 
@@ -53,6 +55,7 @@ class DigitCrop:
     # The two touching digits it may be instead, made on demand (the reader asks only when the
     # crop reads unsure as one digit); () when it has no thin bridge to cut at.
     split: Callable[[], tuple[DigitCrop, ...]] | None = None
+    evidence: Evidence | None = None  # what its shape says (see edge_app.reject)
 
 
 def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
@@ -70,7 +73,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         dark_ink = detect_dark_ink(gray, cells)
     else:
         dark_ink = options.polarity == "dark-on-light"
-    ink = ink_map(gray, dark_ink, cells)
+    paper = paper_cells(cells, dark_ink)
+    ink = ink_map(gray, dark_ink, paper=paper)
     threshold = stroke_threshold(ink, options.ink_threshold)
 
     def crop(candidate: Candidate) -> DigitCrop:
@@ -80,7 +84,10 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         bw = max(1, min(math.ceil((x + w) / scale) + rx, rx + rw) - bx)
         bh = max(1, min(math.ceil((y + h) / scale) + ry, ry + rh) - by)
         return DigitCrop(
-            digit, (bx, by, bw, bh), lambda: tuple(crop(p) for p in split_candidate(candidate))
+            digit,
+            (bx, by, bw, bh),
+            lambda: tuple(crop(p) for p in split_candidate(candidate)),
+            evidence(candidate.mask, candidate.box, candidate.stroke_px, paper, gray.shape[0]),
         )
 
     return [crop(c) for c in find_digit_boxes(ink, threshold, options)]
