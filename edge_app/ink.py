@@ -125,15 +125,6 @@ def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
 
 
-def shadow_step(paper: np.ndarray, box: tuple[int, int, int, int]) -> float:
-    """Return darkest / brightest paper around `box` (x, y, w, h at work size): 1.0 is even light."""
-    x, y, w, h = box
-    c = BACKGROUND_CELL_PX
-    around = paper[max(0, y // c - 1) : (y + h) // c + 2, max(0, x // c - 1) : (x + w) // c + 2]
-    lo, hi = cv2.minMaxLoc(around)[:2]
-    return lo / max(hi, 1.0)
-
-
 def ink_map(
     gray: np.ndarray,
     dark_ink: bool,

@@ -15,7 +15,6 @@ from edge_app.ink import (
     coarse_cells,
     detect_dark_ink,
     ink_map,
-    paper_cells,
     stroke_threshold,
     to_gray,
     work_gray,
@@ -73,8 +72,7 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         dark_ink = detect_dark_ink(gray, cells)
     else:
         dark_ink = options.polarity == "dark-on-light"
-    paper = paper_cells(cells, dark_ink)
-    ink = ink_map(gray, dark_ink, paper=paper)
+    ink = ink_map(gray, dark_ink, cells)
     threshold = stroke_threshold(ink, options.ink_threshold)
 
     def crop(candidate: Candidate) -> DigitCrop:
@@ -87,7 +85,7 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
             digit,
             (bx, by, bw, bh),
             lambda: tuple(crop(p) for p in split_candidate(candidate)),
-            evidence(candidate.mask, candidate.box, candidate.stroke_px, paper, gray.shape[0]),
+            evidence(candidate.mask, gray.shape[0]),
         )
 
     return [crop(c) for c in find_digit_boxes(ink, threshold, options)]

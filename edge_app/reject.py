@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import cv2
 import numpy as np
-
-from edge_app.ink import shadow_step
 
 
 class Evidence(NamedTuple):
@@ -15,20 +14,14 @@ class Evidence(NamedTuple):
     height_px: int
     width_px: int
     fill: float  # ink share of its box
-    shadow: float  # darkest / brightest paper around it (1.0: even light)
-    stroke_px: float
     frame_share: float  # its height as a share of the frame's
 
 
-def evidence(
-    mask: np.ndarray,
-    box: tuple[int, int, int, int],
-    stroke_px: float,
-    paper: np.ndarray,
-    frame_h: int,
-) -> Evidence:
-    _, _, w, h = box
-    return Evidence(h, w, float(mask.mean()), shadow_step(paper, box), stroke_px, h / frame_h)
+def evidence(mask: np.ndarray, frame_height_px: int) -> Evidence:
+    """Return the Evidence of a candidate's stroke mask (its box's size) in a frame this tall."""
+    h, w = mask.shape
+    fill = cv2.countNonZero(mask.view(np.uint8)) / max(1, h * w)
+    return Evidence(h, w, fill, h / frame_height_px)
 
 
 SMALL_DIGIT_HEIGHTS = (

@@ -15,13 +15,13 @@ CAMERAS = [(8.0, 60), (14.0, 40)]  # (sensor grain, JPEG quality)
 
 
 def _digit_like(**change) -> Evidence:
-    values = dict(height_px=50, width_px=30, fill=0.4, shadow=1.0, stroke_px=4.0, frame_share=0.2)
+    values = dict(height_px=50, width_px=30, fill=0.4, frame_share=0.2)
     return Evidence(**{**values, **change})
 
 
 def test_suspect_shapes_are_tiny_scattered_or_page_sized():
     assert not is_suspect(_digit_like(), MIN_HEIGHT_PX)
-    assert not is_suspect(_digit_like(width_px=3, stroke_px=3.0), MIN_HEIGHT_PX)  # a thin 1
+    assert not is_suspect(_digit_like(width_px=3, fill=0.9), MIN_HEIGHT_PX)  # a thin 1
     assert is_suspect(_digit_like(height_px=12), MIN_HEIGHT_PX)  # grain, a grid's crumb
     assert is_suspect(_digit_like(fill=0.03), MIN_HEIGHT_PX)  # scattered texture
     assert is_suspect(_digit_like(frame_share=0.9), MIN_HEIGHT_PX)  # the page itself
