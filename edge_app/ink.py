@@ -20,6 +20,7 @@ MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblur
 NOISE_MARGIN = 3.0  # a stroke starts this many times above the paper grain
 FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean paper
 MIN_INK_PIXELS = 5  # off-paper pixels (of every fourth) that decide the polarity at all
+_POLARITY_QUANTILES = np.array([0.01, 0.5, 0.99])  # ink tail, median, paper tail
 _SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
 
 
@@ -43,6 +44,25 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(img.mean(axis=2).astype(np.uint8))
     code = cv2.COLOR_BGRA2GRAY if img.shape[2] == 4 else cv2.COLOR_BGR2GRAY
     return cv2.cvtColor(img, code)
+
+
+def work_gray(image: np.ndarray, work_size_px: int) -> tuple[np.ndarray, float]:
+    """Return the grey work image of `image`, its longer side at most `work_size_px`, and its scale.
+
+    A colour frame is first halved in colour while it stays at least twice the work size: an
+    exact 2x2 mean (what INTER_AREA gives) reads the frame once, cheaper than converting every
+    pixel to grey first.
+    """
+    h, w = image.shape[:2]
+    scale = min(1.0, work_size_px / max(w, h))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4):
+        while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
+            image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_LINEAR)
+    gray = to_gray(image)
+    if gray.shape[::-1] != size:
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    return gray, scale
 
 
 def clip_roi(
@@ -72,8 +92,8 @@ def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _brighter_half(gray: np.ndarray) -> bool:
     """True when the median sits nearer the bright end of the histogram (the page is the bright part)."""
     hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
-    cdf = np.cumsum(hist) / max(hist.sum(), 1.0)
-    low, mid, high = np.searchsorted(cdf, [0.01, 0.5, 0.99])
+    cdf = np.cumsum(hist)
+    low, mid, high = np.searchsorted(cdf, _POLARITY_QUANTILES * max(float(cdf[-1]), 1.0))
     return bool(mid - low >= high - mid)
 
 
@@ -98,21 +118,30 @@ def detect_dark_ink(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
     return dark > POLARITY_MARGIN * light + MIN_INK_PIXELS
 
 
-def ink_map(gray: np.ndarray, dark_ink: bool, cells: np.ndarray | None = None) -> np.ndarray:
+def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """Return the paper level per coarse cell (ink polarity made dark-on-light): strokes filled in."""
+    if not dark_ink:
+        cells = cv2.bitwise_not(cells)
+    return cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
+
+
+def ink_map(
+    gray: np.ndarray,
+    dark_ink: bool,
+    cells: np.ndarray | None = None,
+    paper: np.ndarray | None = None,
+) -> np.ndarray:
     """Return ink strength as uint8 (0 = paper, 255 = black): how much darker than the paper each pixel is.
 
-    The paper level is a morphological closing of coarse cells (`coarse_cells(gray)`, computed
-    when not given): it fills in strokes narrower than the span but keeps a shadow's edge where
+    The paper level (`paper_cells`, computed when not given) is a morphological closing of
+    coarse cells (`coarse_cells(gray)`, computed when not given): it fills in strokes narrower than the span but keeps a shadow's edge where
     it is, so the shaded side is paper, not ink. Ink is the relative drop below that level, so
     uneven lighting and vignetting divide out.
     """
     work = gray if dark_ink else cv2.bitwise_not(gray)
-    if cells is None:
-        cells = coarse_cells(gray)
-    if not dark_ink:
-        cells = cv2.bitwise_not(cells)
-    cells = cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
-    paper = cv2.max(_upsample(cells, work.shape), MIN_PAPER_LEVEL)
+    if paper is None:
+        paper = paper_cells(coarse_cells(gray) if cells is None else cells, dark_ink)
+    paper = cv2.max(_upsample(paper, work.shape), MIN_PAPER_LEVEL)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap. Paper a little darker than its estimate
     # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.
@@ -129,4 +158,5 @@ def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
     """
     grain = cv2.mean(ink)[0] / INK_MAX
     floor = min(max(FAINT_INK_THRESHOLD, NOISE_MARGIN * grain), MIN_INK_THRESHOLD)
-    return float(np.clip(0.5 * float(ink.max(initial=0)) / INK_MAX, floor, ceiling))
+    faint = 0.5 * float(ink.max(initial=0)) / INK_MAX
+    return float(min(max(faint, floor), ceiling))

@@ -10,9 +10,9 @@ LINE_MAX_FILL = 0.3  # ink share of its box above which a frame-wide piece is a 
 LINE_RUN = 0.15  # share of the frame side: the straight run a line holds (digit bars are shorter)
 
 
-def _long_runs(binary: np.ndarray, horizontal: bool) -> np.ndarray:
+def _long_runs(binary: np.ndarray, horizontal: bool, frame: tuple[int, int]) -> np.ndarray:
     """Return the pixels of straight runs that belong to a structure spanning LINE_SPAN of the frame."""
-    h_img, w_img = binary.shape
+    h_img, w_img = frame
     side = w_img if horizontal else h_img
     run = max(3, int(LINE_RUN * side))
     kernel = np.ones((1, run) if horizontal else (run, 1), np.uint8)
@@ -24,15 +24,19 @@ def _long_runs(binary: np.ndarray, horizontal: bool) -> np.ndarray:
     return is_line[labels]
 
 
-def line_mask(binary: np.ndarray, stats: np.ndarray) -> np.ndarray | None:
+def line_mask(
+    binary: np.ndarray, stats: np.ndarray, frame: tuple[int, int] | None = None
+) -> np.ndarray | None:
     """Return the pixels of ruled or grid lines in a 0/1 uint8 stroke map, or None when it has none.
 
+    `binary` may be a box of a frame of shape `frame` (default: its own shape) with all its ink.
     `stats` are the map's connected-component stats: only a sparse component spanning LINE_SPAN of
     the frame can hold a line (a filled one is the page's border), so frames without one pay nothing. A line is what a long straight
     kernel keeps (an opening) and still spans the frame, so the bar of a 7 or the base of a 2,
     which are as long as a digit is wide, stay; a digit the line crosses keeps its other strokes.
     """
-    h_img, w_img = binary.shape
+    frame = binary.shape if frame is None else frame
+    h_img, w_img = frame
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     sparse = stats[1:, cv2.CC_STAT_AREA] <= LINE_MAX_FILL * widths * heights
     across = (sparse & (widths >= LINE_SPAN * w_img)).any()
@@ -41,9 +45,9 @@ def line_mask(binary: np.ndarray, stats: np.ndarray) -> np.ndarray | None:
         return None
     lines = np.zeros(binary.shape, bool)
     if across:
-        lines |= _long_runs(binary, horizontal=True)
+        lines |= _long_runs(binary, horizontal=True, frame=frame)
     if down:
-        lines |= _long_runs(binary, horizontal=False)
+        lines |= _long_runs(binary, horizontal=False, frame=frame)
     if not lines.any():
         return None
     # The line's anti-aliased rim is part of it: one pixel more on each side.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -19,12 +21,17 @@ _KERNEL_3 = np.ones((3, 3), np.uint8)
 
 def stroke_width(mask: np.ndarray) -> float:
     """Estimate the stroke width of a binary mask in pixels: 2 * area / boundary length."""
-    m = mask.astype(np.uint8)
-    area = int(m.sum())
+    m = mask.view(np.uint8) if mask.dtype == bool else (mask != 0).view(np.uint8)
+    area = cv2.countNonZero(m)
     # Outside the crop is paper: erode with a zero border, or strokes touching the edge look fat.
     inner = cv2.erode(m, _KERNEL_3, borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    border = area - int(inner.sum())
+    border = area - cv2.countNonZero(inner)
     return 2.0 * area / max(border, 1)
+
+
+@functools.cache
+def _disc(size_px: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size_px, size_px))
 
 
 def _restroke(digit: np.ndarray, stroke_px: float, scale: float) -> np.ndarray:
@@ -35,7 +42,7 @@ def _restroke(digit: np.ndarray, stroke_px: float, scale: float) -> np.ndarray:
     k = int(round(abs(TARGET_STROKE_PX - width) / scale))
     if k < 1:
         return digit
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 1, k + 1))
+    kernel = _disc(k + 1)
     if width > MAX_STROKE_PX:
         return cv2.erode(digit, kernel)
     # Room to grow: a thin "1" fills its whole crop, and the stroke must widen past it.
@@ -53,11 +60,18 @@ def normalize_digit(
     its centre of mass is at the centre of the 28x28 field, as MNIST was made.
     """
     keep = cv2.dilate(mask.view(np.uint8), _KERNEL_3)
-    digit = cv2.multiply(ink, keep, dtype=cv2.CV_32F) if ink.dtype == np.uint8 else ink * keep
-    peak = float(digit.max())
-    if peak <= 0:
-        return np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
-    digit = np.clip(digit.astype(np.float32) * np.float32(INK_GAIN / peak), 0.0, 1.0)
+    if ink.dtype == np.uint8:
+        peak = cv2.minMaxLoc(ink, keep)[1] if ink.size else 0.0
+        if peak <= 0:
+            return np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
+        digit = cv2.multiply(ink, keep, scale=INK_GAIN / peak, dtype=cv2.CV_32F)
+        digit = cv2.min(digit, 1.0, dst=digit)
+    else:
+        digit = ink * keep
+        peak = float(digit.max())
+        if peak <= 0:
+            return np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
+        digit = np.clip(digit.astype(np.float32) * np.float32(INK_GAIN / peak), 0.0, 1.0)
     h, w = digit.shape
     scale = DIGIT_BOX_PX / max(h, w)
     digit = _restroke(digit, stroke_width(mask) if stroke_px is None else stroke_px, scale)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from edge_app.ink import (
@@ -17,9 +17,11 @@ from edge_app.ink import (
     ink_map,
     stroke_threshold,
     to_gray,
+    work_gray,
 )
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+from edge_app.reject import Evidence, evidence
 from edge_app.runtime import IMAGE_SIZE_PX
 from edge_app.segment import Candidate, find_digit_boxes, split_candidate
 
@@ -39,6 +41,7 @@ __all__ = [
     "stroke_threshold",
     "stroke_width",
     "to_gray",
+    "work_gray",
 ]
 
 
@@ -51,6 +54,7 @@ class DigitCrop:
     # The two touching digits it may be instead, made on demand (the reader asks only when the
     # crop reads unsure as one digit); () when it has no thin bridge to cut at.
     split: Callable[[], tuple[DigitCrop, ...]] | None = None
+    evidence: Evidence | None = None  # what its shape says (see edge_app.reject)
 
 
 def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
@@ -61,11 +65,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
     rx, ry, rw, rh = clip_roi(options.roi, image.shape)
     if rw < 2 or rh < 2:
         return []
-    gray = to_gray(image[ry : ry + rh, rx : rx + rw])  # crop first: no work outside the ROI
-    scale = min(1.0, options.work_size_px / max(rw, rh))
-    if scale < 1.0:
-        size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    # Crop first: no work outside the ROI.
+    gray, scale = work_gray(image[ry : ry + rh, rx : rx + rw], options.work_size_px)
     cells = coarse_cells(gray)
     if options.polarity == "auto":
         dark_ink = detect_dark_ink(gray, cells)
@@ -78,10 +79,13 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         x, y, w, h = candidate.box
         digit = normalize_digit(ink[y : y + h, x : x + w], candidate.mask, candidate.stroke_px)
         bx, by = rx + int(x / scale), ry + int(y / scale)
-        bw = max(1, min(int(np.ceil((x + w) / scale)) + rx, rx + rw) - bx)
-        bh = max(1, min(int(np.ceil((y + h) / scale)) + ry, ry + rh) - by)
+        bw = max(1, min(math.ceil((x + w) / scale) + rx, rx + rw) - bx)
+        bh = max(1, min(math.ceil((y + h) / scale) + ry, ry + rh) - by)
         return DigitCrop(
-            digit, (bx, by, bw, bh), lambda: tuple(crop(p) for p in split_candidate(candidate))
+            digit,
+            (bx, by, bw, bh),
+            lambda: tuple(crop(p) for p in split_candidate(candidate)),
+            evidence(candidate.mask, gray.shape[0]),
         )
 
     return [crop(c) for c in find_digit_boxes(ink, threshold, options)]

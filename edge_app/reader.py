@@ -9,7 +9,8 @@ from typing import Protocol
 import numpy as np
 
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
-from edge_app.preprocess import IMAGE_SIZE_PX, extract_digits
+from edge_app.preprocess import IMAGE_SIZE_PX, DigitCrop, extract_digits
+from edge_app.reject import is_suspect, nothing_here
 
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
@@ -54,6 +55,10 @@ def _unsure(probs: np.ndarray) -> bool:
     return float(probs.max()) < SPLIT_MIN_CONFIDENCE
 
 
+def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
+    return crop.evidence is not None and is_suspect(crop.evidence, options.min_digit_height_px)
+
+
 def _predict(classifier: DigitClassifier, images: list[np.ndarray]) -> np.ndarray:
     batch = np.stack(images).reshape(-1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
     return np.asarray(classifier.predict(batch))
@@ -64,7 +69,8 @@ def read_digits(
 ) -> Reading:
     """Return the Reading of `frame`; its digits go through `classifier.predict` in one batch.
 
-    A wide crop read unsure (below SPLIT_MIN_CONFIDENCE) is cut into two touching digits, kept
+    A frame whose candidates all look like paper texture (see edge_app.reject) and none reads
+    sure reads "": a false number is worse than an empty reading. A wide crop read unsure (below SPLIT_MIN_CONFIDENCE) is cut into two touching digits, kept
     when both halves read sure; all such halves of a frame go in one second batch.
     """
     t0 = time.perf_counter_ns()
@@ -85,6 +91,10 @@ def read_digits(
                 digits += [_digit(q, part.box, options) for part, q in split]
             else:
                 digits.append(_digit(p, crop.box, options))
+    if digits and nothing_here(
+        [d.confidence for d in digits], [_suspect(c, options) for c in crops]
+    ):
+        digits = []
     t2 = time.perf_counter_ns()
     text = "".join(UNSURE if d.value is None else str(d.value) for d in digits)
     latency = {

@@ -6,6 +6,7 @@ model through the same code the Raspberry Pi runs.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from dataclasses import dataclass
@@ -95,11 +96,16 @@ def to_float(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32, copy=False)
 
 
+@functools.cache
+def _limits(dtype: str) -> np.iinfo:
+    return np.iinfo(dtype)
+
+
 def quantize(images: np.ndarray, spec: TensorSpec) -> np.ndarray:
     """Turn float images in [0, 1] into the model's input dtype using its own scale and zero point."""
     if not spec.quantized:
         return images.astype(spec.dtype, copy=False)
-    info = np.iinfo(spec.dtype)
+    info = _limits(spec.dtype)
     q = images * np.float32(1.0 / spec.scale)
     q += np.float32(spec.zero_point)
     np.rint(q, out=q)

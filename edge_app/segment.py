@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from edge_app.ink import INK_MAX
-from edge_app.lines import line_mask
+from edge_app.lines import LINE_SPAN, line_mask
 from edge_app.normalize import stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 
@@ -37,7 +38,9 @@ BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker d
 BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
 SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
 SPLIT_MAX_CUT_INK = 0.4  # of the fullest column: two touching digits meet at a thin bridge
+SPLIT_MIN_HEIGHT = 0.5  # of the group's height: each of two touching digits is at least this tall
 SPLIT_SEARCH = (0.25, 0.75)  # share of the width where the cut between two digits is looked for
+_MAX_LABELS_16U = np.iinfo(np.uint16).max
 
 
 class Candidate(NamedTuple):
@@ -87,17 +90,41 @@ def _merge_groups(boxes: list[list[int]]) -> list[list[int]]:
     return [sorted(m) for m, _ in groups]
 
 
-def _edge_contact(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per label, the pixels it has on the frame's border and the runs they form."""
-    border = np.concatenate([labels[0, :], labels[-1, :], labels[1:-1, 0], labels[1:-1, -1]])
+def _edge_contact(
+    labels: np.ndarray, n: int, origin: tuple[int, int], frame: tuple[int, int]
+) -> tuple[list[int], list[int]]:
+    """Return, per label, the pixels it has on the frame's border and the runs they form.
+
+    `labels` covers the box of the frame's ink at `origin` (x, y) of a frame of shape `frame`; a
+    side of the box that is not the frame's side has no ink beyond it, so no label touches there.
+    """
+    (x0, y0), (h_img, w_img) = origin, frame
+    h, w = labels.shape
+    if x0 > 0 and y0 > 0 and x0 + w < w_img and y0 + h < h_img:
+        return [0] * n, [0] * n
+
+    def row(r: int) -> np.ndarray:
+        line = np.zeros(w_img, labels.dtype)
+        if y0 <= r < y0 + h:
+            line[x0 : x0 + w] = labels[r - y0]
+        return line
+
+    def column(c: int) -> np.ndarray:  # without the corners, which the rows hold
+        line = np.zeros(max(0, h_img - 2), labels.dtype)
+        if x0 <= c < x0 + w:
+            line[max(0, y0 - 1) : y0 + h - 1] = labels[max(0, 1 - y0) : h_img - 1 - y0, c - x0]
+        return line
+
+    border = np.concatenate([row(0), row(h_img - 1), column(0), column(w_img - 1)])
     starts = np.concatenate([[True], border[1:] != border[:-1]])
-    return np.bincount(border, minlength=n), np.bincount(border[starts], minlength=n)
+    contact = np.bincount(border, minlength=n).tolist()
+    return contact, np.bincount(border[starts], minlength=n).tolist()
 
 
 def _components(weak: np.ndarray):
     # 16-bit labels are about twice as fast; 8-connected components are at most a quarter of the
     # pixels, so they fit unless the work image is huge.
-    ltype = cv2.CV_16U if weak.size // 4 < np.iinfo(np.uint16).max else cv2.CV_32S
+    ltype = cv2.CV_16U if weak.size // 4 < _MAX_LABELS_16U else cv2.CV_32S
     return cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)[:3]
 
 
@@ -120,8 +147,8 @@ def split_candidate(candidate: Candidate) -> tuple[Candidate, ...]:
         piece = mask[:, x0:x1]
         rows = np.flatnonzero(piece.any(axis=1))
         cols = np.flatnonzero(piece.any(axis=0))
-        if len(rows) == 0:
-            return ()
+        if len(rows) == 0 or rows[-1] + 1 - rows[0] < SPLIT_MIN_HEIGHT * bh:
+            return ()  # a stroke's tail or foot, not a digit (the base of a wide 2)
         piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         sub = (bx + x0 + int(cols[0]), by + int(rows[0]), piece.shape[1], piece.shape[0])
         parts.append(Candidate(piece, sub, stroke_width(piece)))
@@ -140,6 +167,48 @@ def _is_digit_shape(bw: int, bh: int, filled: int, min_height_px: int) -> bool:
     return not (fill > BLOB_FILL and bh < BLOB_MAX_ASPECT * bw)
 
 
+def _pieces(
+    labels: np.ndarray,
+    n: int,
+    stats: np.ndarray,
+    strong: np.ndarray,
+    origin: tuple[int, int],
+    frame: tuple[int, int],
+) -> list[int]:
+    """Return the labels that may be strokes of a digit: not noise, dust, the page or its edge.
+
+    Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
+    swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of a
+    big 2 in a close-up): one short run of a large, not thin piece; a page border, its rim or a
+    shadow runs along the edge.
+    """
+    h_img, w_img = frame
+    area = stats[:, cv2.CC_STAT_AREA]
+    # Most labels of a grainy page are specks: NumPy drops them, plain Python judges the rest.
+    has_strong = np.bincount(labels[strong], minlength=n) > 0
+    has_strong[0] = False
+    rows = np.flatnonzero(has_strong & (area >= MIN_COMPONENT_AREA_PX)).tolist()
+    if not rows:
+        return []
+    contact, runs = _edge_contact(labels, n, origin, frame)
+    kept = []
+    for i, (_, _, w, h, a) in zip(rows, stats[rows].tolist(), strict=True):
+        if h >= MAX_FRAME_SHARE * h_img or w >= MAX_FRAME_SHARE * w_img:
+            continue
+        if contact[i] and not (
+            runs[i] == 1
+            and contact[i] <= EDGE_CONTACT_SHARE * max(w, h)
+            and h >= EDGE_MIN_SHARE * h_img
+            and w >= EDGE_MIN_WIDTH * h
+        ):
+            continue
+        kept.append((i, a))
+    if not kept:
+        return []
+    least = MIN_RELATIVE_AREA * max(a for _, a in kept)
+    return [i for i, a in kept if a >= least]
+
+
 def find_digit_boxes(
     ink: np.ndarray, threshold: float, options: ReaderOptions = DEFAULT_OPTIONS
 ) -> list[Candidate]:
@@ -151,28 +220,23 @@ def find_digit_boxes(
     """
     # cv2.threshold is several times faster than a NumPy comparison on a uint8 image.
     weak = cv2.threshold(ink, threshold * LOW_INK_FRACTION * INK_MAX, 1, cv2.THRESH_BINARY)[1]
-    strong = cv2.threshold(ink, threshold * INK_MAX, 1, cv2.THRESH_BINARY)[1].view(bool)
+    # Labelling costs per pixel: label only the box around the ink (on a clean page a fraction of it).
+    ox, oy, bw_ink, bh_ink = cv2.boundingRect(weak)
+    if bw_ink == 0:
+        return []
+    frame = weak.shape
+    weak = weak[oy : oy + bh_ink, ox : ox + bw_ink]
+    strong = cv2.threshold(
+        ink[oy : oy + bh_ink, ox : ox + bw_ink], threshold * INK_MAX, 1, cv2.THRESH_BINARY
+    )[1].view(bool)
     n, labels, stats = _components(weak)
-    lines = line_mask(weak, stats)
-    if lines is not None:
-        weak[lines] = 0
-        n, labels, stats = _components(weak)
-    h_img, w_img = weak.shape
-    x, y, w, h, area = (stats[1:, i] for i in range(5))
-    has_strong = np.bincount(labels[strong], minlength=n)[1:] > 0
-    # Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
-    # swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of
-    # a big 2 in a close-up): one short run of a large, not thin piece; a page border, its rim
-    # or a shadow runs along the edge.
-    contact, runs = (c[1:] for c in _edge_contact(labels, n))
-    runs_off = (runs == 1) & (contact <= EDGE_CONTACT_SHARE * np.maximum(w, h))
-    big = (h >= EDGE_MIN_SHARE * h_img) & (w >= EDGE_MIN_WIDTH * h)
-    edge_ok = (contact == 0) | (runs_off & big)
-    sane = (h < MAX_FRAME_SHARE * h_img) & (w < MAX_FRAME_SHARE * w_img)
-    ok = has_strong & edge_ok & sane & (area >= MIN_COMPONENT_AREA_PX)
-    if ok.any():
-        ok &= area >= MIN_RELATIVE_AREA * area[ok].max()
-    ids = np.flatnonzero(ok) + 1
+    # Only ink spanning LINE_SPAN of the frame can hold a line: most frames skip the search.
+    if max(bw_ink / frame[1], bh_ink / frame[0]) >= LINE_SPAN:
+        lines = line_mask(weak, stats, frame)
+        if lines is not None:
+            weak[lines] = 0
+            n, labels, stats = _components(weak)
+    ids = _pieces(labels, n, stats, strong, (ox, oy), frame)
     if len(ids) == 0 or len(ids) > 8 * options.max_digits:
         return []
     boxes = stats[ids, :4].tolist()
@@ -184,12 +248,12 @@ def find_digit_boxes(
         bw = max(boxes[i][0] + boxes[i][2] for i in group) - x0
         bh = max(boxes[i][1] + boxes[i][3] for i in group) - y0
         if _is_digit_shape(bw, bh, sum(areas[i] for i in group), options.min_digit_height_px):
-            groups.append((ids[group], (x0, y0, bw, bh)))
+            groups.append(([ids[i] for i in group], (x0, y0, bw, bh)))
     if not groups:
         return []
     # Relative to the median, not the tallest: a small 0 beside a tall 1 is a digit, a full stop
     # beside a number is not.
-    typical = float(np.median([box[3] for _, box in groups]))
+    typical = statistics.median(box[3] for _, box in groups)
     groups = [g for g in groups if max(g[1][2], g[1][3]) >= MIN_RELATIVE_SIZE * typical]
     if len(groups) > options.max_digits:
         return []
@@ -202,5 +266,5 @@ def find_digit_boxes(
         width = stroke_width(mask)
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
-        out.append(Candidate(mask, box, width))
+        out.append(Candidate(mask, (bx + ox, by + oy, bw, bh), width))
     return out
