@@ -41,6 +41,8 @@ class Reading:
     text: str  # "" when no digit, "?" marks each unsure digit
     digits: tuple[Digit, ...] = ()
     latency_ms: dict[str, float] = field(default_factory=dict)  # preprocess, inference, total
+    # The (28, 28) images the classifier saw, one per digit: for collecting and labelling, never JSON.
+    crops: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
 
 
 def _digit(probs: np.ndarray, box: tuple[int, int, int, int], options: ReaderOptions) -> Digit:
@@ -71,6 +73,7 @@ def read_digits(
     crops = extract_digits(frame, options)
     t1 = time.perf_counter_ns()
     digits: list[Digit] = []
+    batch = np.zeros((0, IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
     if crops:
         probs = _predict(classifier, [c.image for c in crops])
         # Only a crop that reads unsure as one digit is tried as two touching ones: the halves
@@ -92,4 +95,4 @@ def read_digits(
         "inference": (t2 - t1) / 1e6,
         "total": (t2 - t0) / 1e6,
     }
-    return Reading(text=text, digits=tuple(digits), latency_ms=latency)
+    return Reading(text=text, digits=tuple(digits), latency_ms=latency, crops=tuple(batch))
