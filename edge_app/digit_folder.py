@@ -252,6 +252,20 @@ class DigitFolder:
         return [(e.id, sum(f.stat().st_size for f in e.path.iterdir())) for e in self.entries()]
 
 
+def labelled_folder(path: str | os.PathLike) -> DigitFolder:
+    """Return the DigitFolder of `path`, given as DIR or as DIR/labelled; UserError if it has no digits."""
+    path = Path(path)
+    folder = DigitFolder(path) if (path / LABELLED).is_dir() else DigitFolder(path.parent)
+    if path.name != LABELLED and not (path / LABELLED).is_dir():
+        folder.labelled = path  # a bare folder of <digit>/ subfolders, as Keras reads them
+    if not folder.labelled_files():
+        raise UserError(
+            f"{path} holds no labelled digits (<digit>/<sha256>.png); label some with the web "
+            "page or `python -m edge_app.label DIR` first"
+        )
+    return folder
+
+
 def crops_hash(pngs: Sequence[bytes]) -> str:
     """The SHA-256 over a frame's crop PNGs: equal for the same digits read the same way."""
     digest = hashlib.sha256()
