@@ -99,6 +99,7 @@ class UnlabelledEntry:
     path: Path
     read_as: str  # what the reader made of it ("1?7")
     crops: tuple[Path, ...]
+    source: str = ""  # the frame's name (file, or camera)
 
     @property
     def frame_jpeg(self) -> Path:
@@ -182,7 +183,7 @@ class DigitFolder:
     # -- unlabelled entries ----------------------------------------------------------------
 
     def add_unlabelled(
-        self, crops: Sequence[np.ndarray], frame: np.ndarray | None, read_as: str
+        self, crops: Sequence[np.ndarray], frame: np.ndarray | None, read_as: str, source: str = ""
     ) -> UnlabelledEntry:
         """Save one frame's crops (and the frame as JPEG) as a new entry, atomically as a folder."""
         pngs = [crop_png(c) for c in crops]
@@ -199,7 +200,9 @@ class DigitFolder:
                 )
                 if ok:
                     (tmp / FRAME_JPEG).write_bytes(jpeg.tobytes())
-            (tmp / READ_JSON).write_text(json.dumps({"read_as": read_as, "digits": len(pngs)}))
+            (tmp / READ_JSON).write_text(
+                json.dumps({"read_as": read_as, "digits": len(pngs), "source": source})
+            )
             os.rename(
                 tmp, final
             )  # a folder rename is atomic: the entry appears whole or not at all
@@ -218,11 +221,12 @@ class DigitFolder:
         ):
             raise UserError(f"no unlabelled entry {entry_id!r} in {self.unlabelled}")
         try:
-            read_as = json.loads((path / READ_JSON).read_text())["read_as"]
+            read = json.loads((path / READ_JSON).read_text())
+            read_as, source = str(read["read_as"]), str(read.get("source", ""))
         except (OSError, ValueError, KeyError, TypeError):
-            read_as = ""
+            read_as = source = ""
         crops = sorted(path.glob("crop_*.png"), key=lambda p: int(p.stem.split("_")[1]))
-        return UnlabelledEntry(id=entry_id, path=path, read_as=str(read_as), crops=tuple(crops))
+        return UnlabelledEntry(entry_id, path, read_as, tuple(crops), source)
 
     def entries(self) -> list[UnlabelledEntry]:
         """Return the unlabelled entries, oldest first."""

@@ -70,7 +70,9 @@ class CollectSink:
             self.skipped_duplicates += 1
             return
         try:
-            entry = self.folder.add_unlabelled(list(crops), frame, result.reading.text)
+            entry = self.folder.add_unlabelled(
+                list(crops), frame, result.reading.text, result.source
+            )
             size = sum(f.stat().st_size for f in entry.path.iterdir())
         except OSError as e:  # a full disk must not stop the reader: say so once, keep reading
             if not self._warned:
