@@ -32,7 +32,9 @@ def _result(crops, values, text=None, frame=0) -> FrameResult:
     digits = tuple(Digit(v, 0.3 if v is None else 0.99, (0, 0, 10, 10)) for v in values)
     read = "".join("?" if v is None else str(v) for v in values)
     reading = Reading(text=read, digits=digits, crops=tuple(crops))
-    return FrameResult(frame=frame, source="t", reading=reading, text=read if text is None else text, fps=1.0)
+    return FrameResult(
+        frame=frame, source="t", reading=reading, text=read if text is None else text, fps=1.0
+    )
 
 
 FRAME = np.full((48, 64, 3), 200, np.uint8)
