@@ -149,3 +149,32 @@ def test_label_entry_moves_crops_to_labelled_and_rejects_a_wrong_count(tmp_path)
     assert [p.parent.name for p in paths] == ["1", "4", "7"] and folder.entries() == []
     with pytest.raises(UserError):
         folder.label_entry("../../etc", "1")
+
+
+class _Sure:
+    """A classifier sure of a 3 on everything: no digit gets split, every crop is one digit."""
+
+    def predict(self, images):
+        probs = np.zeros((len(images), 10), np.float32)
+        probs[:, 3] = 1.0
+        return probs
+
+
+def test_a_reading_carries_the_crops_the_classifier_saw_but_its_json_does_not():
+    from edge_app.reader import read_digits
+    from synthetic.writers import WRITERS, writer_frame
+
+    frame = writer_frame("507", WRITERS["slanted"], np.random.default_rng(0))
+    reading = read_digits(frame, _Sure())
+    assert len(reading.crops) == len(reading.digits) == 3
+    assert all(c.shape == (28, 28) and c.max() > 0.5 for c in reading.crops)
+    result = FrameResult(frame=0, source="f", reading=reading, text=reading.text, fps=1.0)
+    assert "crops" not in result.to_json() and "crops" not in json_keys(result.to_json())
+
+
+def json_keys(obj) -> set[str]:
+    if isinstance(obj, dict):
+        return set(obj) | {k for v in obj.values() for k in json_keys(v)}
+    if isinstance(obj, list):
+        return {k for v in obj for k in json_keys(v)}
+    return set()
