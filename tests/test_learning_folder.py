@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -178,3 +179,22 @@ def json_keys(obj) -> set[str]:
     if isinstance(obj, list):
         return {k for v in obj for k in json_keys(v)}
     return set()
+
+
+def test_label_cli_asks_for_each_entry_and_takes_a_json_mapping(tmp_path, capsys):
+    from edge_app import label
+
+    folder = DigitFolder(tmp_path).create()
+    first = folder.add_unlabelled([_crop(1), _crop(2)], FRAME, "4?", "a.jpg")
+    second = folder.add_unlabelled([_crop(3)], FRAME, "?", "b.jpg")
+    answers = iter(["4", "47"])  # a wrong count is asked again; then Enter skips the second
+    assert label.label_interactively(folder, ask=lambda _: next(answers, "")) == (1, 2)
+    out = capsys.readouterr().out
+    assert "read as '4?'" in out and "@" in out  # the crops drawn in the terminal
+    assert folder.entries() == [second]
+    mapping = tmp_path / "labels.json"
+    mapping.write_text(json.dumps({second.id: "8"}))
+    assert label.main([str(tmp_path), "--from-json", str(mapping)]) == 0
+    assert folder.entries() == [] and sorted(d for _, d in folder.labelled_files()) == [4, 7, 8]
+    assert label.main([str(tmp_path / "nowhere")]) == 2
+    assert first.id not in {e.id for e in folder.entries()}
