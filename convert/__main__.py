@@ -101,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="folder with the four MNIST IDX files; default $MNIST_DIR, else tensorflow_datasets",
     )
+    parser.add_argument(
+        "--extra-data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="your labelled digits (DIR/labelled): int8 must beat the model in --out on the "
+        "held-out ones; default: the folder a fine-tuned model's train_metrics.json names",
+    )
     return parser
 
 
@@ -117,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             onnx=args.onnx,
             data_dir=args.data_dir,
             runtime=args.runtime,
+            extra_data=args.extra_data,
         )
         from convert.pipeline import run
 
@@ -147,6 +156,13 @@ def _variant_lines(result: ConvertResult) -> list[str]:
         lines.append(
             f"  {name:8} {v['size_bytes'] / 1024:7.1f} KiB  {100 * v['accuracy']:.2f}% "
             f"({drop_pp:+.2f} pp)  {v['path']}"
+        )
+    if user := result.report.get("user_digits"):
+        old = user["previous_user_accuracy"]
+        deployed = "nothing deployed yet" if old is None else f"deployed int8 {100 * old:.2f}%"
+        lines.append(
+            f"your {user['held_out']} held-out digits: new int8 {100 * user['new_user_accuracy']:.2f}%, "
+            f"{deployed}"
         )
     return lines
 

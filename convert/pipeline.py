@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ from convert.evaluate import VariantEval, class_stats, evaluate_variant
 from convert.gate import GateOptions, GateResult, check_gate, load_baseline
 from convert.model_io import check_model_file, load_keras_model
 from convert.quiet import import_tensorflow_quietly
+from convert.user_digits import check_user_digits, extra_data_from_metrics, user_gate_reasons
 from convert.variants import (
     VARIANTS,
     convert_variant,
@@ -64,6 +66,9 @@ class ConvertOptions:
     calibration_per_class: int = CALIBRATION_PER_CLASS  # int8 calibration images per digit
     calibration_seed: int = CALIBRATION_SEED
     runtime: str = "auto"  # TFLite runtime for evaluation (edge_app.runtime names)
+    # The user's labelled digits (--extra-data); None = the folder a fine-tuned model's
+    # train_metrics.json names, if any: then the int8 model must beat the deployed one on them.
+    extra_data: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ def validate_options(options: ConvertOptions) -> None:
         raise UserError("--onnx exports the float32 model; add float32 to --variants")
     if options.calibration_per_class < 1:
         raise UserError("calibration needs at least one image per class")
+    if options.extra_data is not None and "int8" not in options.variants:
+        raise UserError("--extra-data gates the int8 model; add int8 to --variants")
 
 
 def _publish(src: Path, dest: Path) -> Path:
@@ -184,6 +191,15 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
             str(options.baseline) if options.baseline else None,
         )
         extras: dict[str, Any] = {}
+        extra_data = options.extra_data or extra_data_from_metrics(options.model)
+        if extra_data is not None and "int8" in model_bytes:
+            log(f"checking int8 against the deployed model on your held-out digits in {extra_data}")
+            user = check_user_digits(
+                extra_data, model_bytes["int8"], out, data.x_test, data.y_test, options.runtime
+            )
+            extras["user_digits"] = user.to_json()
+            if reasons := user_gate_reasons(user, options.gate.max_drop_pp):
+                gate = dataclasses.replace(gate, passed=False, reasons=(*gate.reasons, *reasons))
         extra_files: list[Path] = []
         if options.c_array:
             extras["c_array"], files = _write_c_array(staging, model_bytes["int8"], log)

@@ -14,14 +14,16 @@ from edge_app.app import AppOptions, run
 from edge_app.artifacts import sha256_file
 from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
 from edge_app.errors import UserError
-from edge_app.model import DEFAULT_MODEL, load_classifier
+from edge_app.model import DEFAULT_MODEL
 from edge_app.options import POLARITIES, ReaderOptions
 from edge_app.pacing import IMAGE_FPS, paced
 from edge_app.plausibility import CounterRule
 from edge_app.redact import redact_url
+from edge_app.reload import ModelWatcher
 from edge_app.roi import RoiControl
 from edge_app.runtime import RUNTIME_CHOICES, Classifier
 from edge_app.sinks import ha_discovery
+from edge_app.sinks.collect import BYTES_PER_MB, DEFAULT_MAX_MB, LIVE_MIN_INTERVAL_S, CollectSink
 from edge_app.sinks.json import JsonSink
 from edge_app.sinks.mqtt import KEEPALIVE_S, PASSWORD_ENV, mqtt_password, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
@@ -197,6 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         config.PRINT_FLAG, action="store_true", help="print the merged settings as TOML and exit"
     )
+    p.add_argument(
+        "--collect",
+        default=None,
+        metavar="DIR",
+        help="save unsure frames' digit crops to DIR/unlabelled/ to label (web page or "
+        "`python -m edge_app.label DIR`); labels go to DIR/labelled/",
+    )
+    p.add_argument(
+        "--collect-max-mb",
+        type=positive_int,
+        default=DEFAULT_MAX_MB,
+        help="--collect: size cap of DIR/unlabelled/; the oldest entries go first",
+    )
+    p.add_argument(
+        "--no-reload",
+        action="store_true",
+        help="keep the model loaded at start, even when a new one is copied beside it",
+    )
     p.add_argument("--verbose", action="store_true", help="debug logs on stderr")
     return p
 
@@ -259,6 +279,7 @@ def _web_sinks(args, source: Source, classifier: Classifier, roi: RoiControl) ->
         metrics=metrics,
         allow_hosts=args.allow_host,
         token_file=args.token_file,
+        label_folder=args.collect,
     )
     if web.new_token:  # the one time the token is shown: later starts point to the file
         log.warning(
@@ -292,6 +313,14 @@ def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: 
         sinks.append(WindowSink())
     if args.save_dir:
         sinks.append(SaveSink(args.save_dir))
+    if args.collect:
+        sinks.append(
+            CollectSink(
+                args.collect,
+                max_bytes=args.collect_max_mb * BYTES_PER_MB,
+                min_interval_s=LIVE_MIN_INTERVAL_S if source.live else 0.0,
+            )
+        )
     if args.serve is not None:
         sinks.extend(_web_sinks(args, source, classifier, roi))
     if args.mqtt:
@@ -348,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     exit_code = 0
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
+        watcher = ModelWatcher(
+            args.model, args.runtime, args.threads, not args.no_verify, reload=not args.no_reload
+        )
+        classifier = watcher.classifier
         window = _window_wanted(args)  # before the camera opens
         source = open_source(
             args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
@@ -363,8 +395,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         roi = RoiControl(args.roi)  # the web page may change it while the loop runs
         _add_sinks(args, window, source, classifier, roi, sinks)
-        log.info("reading %s with %s (%s runtime)", source.label, args.model, classifier.runtime)
-        count = run(_played(args, source), classifier, options, sinks, roi=roi)
+        log.info(
+            "reading %s with %s (%s, %s runtime)",
+            source.label,
+            args.model,
+            watcher.info.sha256[:12],
+            classifier.runtime,
+        )
+        count = run(_played(args, source), classifier, options, sinks, roi=roi, watcher=watcher)
         log.info("read %d frame(s)", count)
     except UserError as e:
         print(f"error: {redact_url(str(e))}", file=sys.stderr)

@@ -13,6 +13,7 @@ from edge_app.options import ReaderOptions
 from edge_app.plausibility import CounterCheck, CounterRule
 from edge_app.preprocess import clip_roi
 from edge_app.reader import read_digits
+from edge_app.reload import ModelWatcher
 from edge_app.result import FrameResult
 from edge_app.roi import RoiControl
 from edge_app.sinks import Sink, StopRequested
@@ -66,12 +67,15 @@ def run(
     options: AppOptions,
     sinks: list[Sink],
     roi: RoiControl | None = None,
+    watcher: ModelWatcher | None = None,
 ) -> int:
     """Read every frame and hand the result to each sink; return the number of frames processed.
 
     Stops at the end of the source, after options.max_frames, or when a sink raises StopRequested.
     Sinks are not closed here: the caller owns them. With `roi`, each frame is read with the ROI
-    it holds at that moment (the web page changes it), instead of options.reader.roi.
+    it holds at that moment (the web page changes it), instead of options.reader.roi. With a
+    `watcher`, each frame is read by its current classifier (`classifier` is then unused), so a
+    new model copied into the artifacts folder takes over between two frames.
     """
     reader = options.reader
     stable = StableText(options.stable) if options.stable > 1 else None
@@ -86,6 +90,8 @@ def run(
             check_roi(options.reader.roi, np.asarray(frame.image).shape)
         if roi is not None and (wanted := roi.get()) != reader.roi:
             reader = replace(reader, roi=wanted)  # the reader stays a pure function of its options
+        if watcher is not None:
+            classifier = watcher.poll()
         reading = read_digits(frame.image, classifier, reader)
         now = time.perf_counter()
         instant = 1.0 / max(now - last, 1e-6)
@@ -103,6 +109,7 @@ def run(
             fps=fps,
             plausible=plausible,
             roi=reader.roi,
+            model=watcher.info if watcher is not None else None,
         )
         count += 1
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from edge_app.artifacts import read_manifest, sha256_bytes
@@ -11,7 +13,24 @@ from edge_app.errors import UserError
 from edge_app.runtime import Classifier
 
 DEFAULT_MODEL = "artifacts/model_int8.tflite"
+SHA256_SHOWN_CHARS = 12  # enough to tell models apart on a page or in a log line
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model file produced a reading: its SHA-256 and when the file was written."""
+
+    sha256: str
+    date: str  # the model file's modification time, ISO 8601 UTC
+
+    @classmethod
+    def of(cls, path: Path, data: bytes) -> ModelInfo:
+        stamp = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        return cls(sha256_bytes(data), stamp.isoformat(timespec="seconds").replace("+00:00", "Z"))
+
+    def to_json(self) -> dict[str, str]:
+        return {"sha256": self.sha256[:SHA256_SHOWN_CHARS], "date": self.date}
 
 
 def verify_model(path: Path, data: bytes) -> bool:
@@ -41,11 +60,8 @@ def verify_model(path: Path, data: bytes) -> bool:
     return True
 
 
-def load_classifier(
-    model: str | os.PathLike, runtime: str = "auto", threads: int = 1, verify: bool = True
-) -> Classifier:
-    """Return a Classifier for `model` after checking it exists, is not empty and (if `verify`) its hash."""
-    path = Path(model)
+def read_model(path: Path, verify: bool = True) -> tuple[bytes, bool]:
+    """Return (the bytes of model `path`, whether they matched manifest.json); UserError if unusable."""
     if not path.is_file():
         raise UserError(
             f"model {path} not found; run `python -m convert` to make artifacts/, or pass --model PATH"
@@ -53,6 +69,15 @@ def load_classifier(
     data = path.read_bytes()  # read once: hashed here, interpreted by the Classifier
     if not data:
         raise UserError(f"model {path} is empty (an interrupted copy?); copy it again")
-    if verify and verify_model(path, data):
+    return data, verify and verify_model(path, data)
+
+
+def load_classifier(
+    model: str | os.PathLike, runtime: str = "auto", threads: int = 1, verify: bool = True
+) -> Classifier:
+    """Return a Classifier for `model` after checking it exists, is not empty and (if `verify`) its hash."""
+    path = Path(model)
+    data, verified = read_model(path, verify)
+    if verified:
         log.info("model %s matches manifest.json", path)
     return Classifier(path, runtime=runtime, num_threads=threads, model_bytes=data)

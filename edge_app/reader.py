@@ -42,6 +42,8 @@ class Reading:
     text: str  # "" when no digit, "?" marks each unsure digit
     digits: tuple[Digit, ...] = ()
     latency_ms: dict[str, float] = field(default_factory=dict)  # preprocess, inference, total
+    # The (28, 28) images the classifier saw, one per digit: for collecting and labelling, never JSON.
+    crops: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
 
 
 def _digit(probs: np.ndarray, box: tuple[int, int, int, int], options: ReaderOptions) -> Digit:
@@ -77,6 +79,7 @@ def read_digits(
     crops = extract_digits(frame, options)
     t1 = time.perf_counter_ns()
     digits: list[Digit] = []
+    seen: list[np.ndarray] = []  # the image each digit was classified from, in digit order
     if crops:
         probs = _predict(classifier, [c.image for c in crops])
         # Only a crop that reads unsure as one digit is tried as two touching ones: the halves
@@ -89,12 +92,14 @@ def read_digits(
             split = [(part, next(part_probs)) for part in halves.get(i, ())]
             if split and min(float(q.max()) for _, q in split) >= SPLIT_MIN_CONFIDENCE:
                 digits += [_digit(q, part.box, options) for part, q in split]
+                seen += [part.image for part, _ in split]
             else:
                 digits.append(_digit(p, crop.box, options))
+                seen.append(crop.image)
     if digits and nothing_here(
         [d.confidence for d in digits], [_suspect(c, options) for c in crops]
     ):
-        digits = []
+        digits, seen = [], []
     t2 = time.perf_counter_ns()
     text = "".join(UNSURE if d.value is None else str(d.value) for d in digits)
     latency = {
@@ -102,4 +107,9 @@ def read_digits(
         "inference": (t2 - t1) / 1e6,
         "total": (t2 - t0) / 1e6,
     }
-    return Reading(text=text, digits=tuple(digits), latency_ms=latency)
+    return Reading(
+        text=text,
+        digits=tuple(digits),
+        latency_ms=latency,
+        crops=tuple(np.asarray(image).reshape(IMAGE_SIZE_PX, IMAGE_SIZE_PX) for image in seen),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from edge_app.model import ModelInfo
 from edge_app.reader import Reading
 
 LATENCY_DECIMALS = 3
@@ -20,6 +21,7 @@ class FrameResult:
     fps: float
     plausible: bool | None = None  # the counter rule's verdict (--monotonic); None = rule off
     roi: tuple[int, int, int, int] | None = None  # the region read (x, y, w, h); None = whole frame
+    model: ModelInfo | None = None  # which model read it (the web view shows it; not in to_json)
 
     def to_json(self) -> dict:
         """Return the --headless object promised to users (keys and order are a contract)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import re
@@ -131,9 +132,11 @@ def test_page_is_served(served_app):
         assert needle in page
 
 
-def test_api_reading_is_the_headless_json(served_app):
+def test_api_reading_is_the_headless_json(served_app, tiny_artifacts):
     first = json.loads(get(served_app + "api/reading")[2])
-    assert set(first) == HEADLESS_KEYS | {"fps", "roi"} and first["roi"] is None
+    assert set(first) == HEADLESS_KEYS | {"fps", "roi", "model"} and first["roi"] is None
+    model_sha = hashlib.sha256((tiny_artifacts / "model_int8.tflite").read_bytes()).hexdigest()
+    assert first["model"]["sha256"] == model_sha[: len(first["model"]["sha256"])]  # web only
     assert first["text"] == DEMO_TEXT and first["source"] == "demo.avi"
     assert [d["digit"] for d in first["digits"]] == [int(c) for c in DEMO_TEXT]
     assert set(first["latency_ms"]) == {"preprocess", "inference", "total"}

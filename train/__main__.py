@@ -40,6 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=seed, default=0, help="random seed; the same seed gives the same model"
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument(
+        "--fine-tune",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="continue training this model.keras on --extra-data mixed with MNIST (default 5 epochs)",
+    )
+    parser.add_argument(
+        "--extra-data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="--fine-tune: the user's labelled digits (DIR/labelled/<digit>/*.png from --collect)",
+    )
     return parser
 
 
@@ -56,6 +70,14 @@ def _data_source(data_dir: Path | None) -> str:
 def _plan(args: argparse.Namespace) -> str:
     from train.recipes import RECIPES
 
+    if args.fine_tune:
+        from train.fine_tune import DEFAULT_EPOCHS
+
+        return (
+            f"fine-tuning {args.fine_tune} on {args.extra_data} mixed with "
+            f"{_data_source(args.data_dir)} for {args.epochs or DEFAULT_EPOCHS} epochs, seed "
+            f"{args.seed}; writes {args.out / 'model.keras'} and train_metrics.json"
+        )
     recipe = RECIPES[args.recipe]
     epochs = args.epochs or recipe.epochs
     stops = ", stops early when validation loss stalls" if recipe.early_stopping_patience else ""
@@ -71,6 +93,8 @@ def _summary(metrics: dict, out: Path) -> list[str]:
     convert = "python -m convert"
     if out != DEFAULT_OUT:
         convert += f" --model {out / 'model.keras'} --out {out}"
+    if "fine_tune" in metrics:
+        return _fine_tune_summary(metrics, out, convert)
     return [
         f"test accuracy {100 * metrics['test_accuracy']:.2f}% (validation "
         f"{100 * metrics['val_accuracy']:.2f}%) after {metrics['epochs_run']} epochs in "
@@ -80,8 +104,29 @@ def _summary(metrics: dict, out: Path) -> list[str]:
     ]
 
 
+def _fine_tune_summary(metrics: dict, out: Path, convert: str) -> list[str]:
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    ft = metrics["fine_tune"]
+    before, after = ft["before"], ft["after"]
+    return [
+        f"your held-out digits ({ft['user_digits_held_out']}): {pct(before['user_held_out_accuracy'])}"
+        f" -> {pct(after['user_held_out_accuracy'])}; MNIST test {pct(before['test_accuracy'])} -> "
+        f"{pct(after['test_accuracy'])} (trained on {ft['user_digits_train']} of your digits)",
+        f"wrote {out / 'model.keras'} and {out / 'train_metrics.json'}",
+        f"next: {convert}  (gates on MNIST and on your held-out digits, then copy the artifacts "
+        "to the device: a running reader swaps the model in)",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if bool(args.fine_tune) != bool(args.extra_data):
+        print(
+            "error: --fine-tune MODEL and --extra-data DIR go together; give both", file=sys.stderr
+        )
+        return 2
     print(_plan(args), flush=True)
     try:
         from convert.quiet import import_tensorflow_quietly
@@ -94,13 +139,25 @@ def main(argv: list[str] | None = None) -> int:
         from train.fit import train_model
         from train.recipes import RECIPES
 
-        result = train_model(
-            data,
-            RECIPES[args.recipe],
-            seed=args.seed,
-            epochs=args.epochs,
-            log=lambda line: print(line, flush=True),
-        )
+        if args.fine_tune:
+            from train.fine_tune import DEFAULT_EPOCHS, fine_tune
+
+            result = fine_tune(
+                args.fine_tune,
+                args.extra_data,
+                data,
+                epochs=args.epochs or DEFAULT_EPOCHS,
+                seed=args.seed,
+                log=lambda line: print(line, flush=True),
+            )
+        else:
+            result = train_model(
+                data,
+                RECIPES[args.recipe],
+                seed=args.seed,
+                epochs=args.epochs,
+                log=lambda line: print(line, flush=True),
+            )
         with atomic_path(out / "model.keras") as tmp:
             result.model.save(tmp)
         atomic_write_json(out / "train_metrics.json", result.metrics)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ from edge_app.sinks.web_http import (
     WebHandler,
     page_bytes,
 )
+from edge_app.sinks.web_labels import WebLabels
 
 if TYPE_CHECKING:
     from edge_app.metrics import Metrics
@@ -56,9 +58,10 @@ def parse_serve(spec: str) -> tuple[str, int]:
 
 
 def reading_json(result: FrameResult) -> dict:
-    """The --headless JSON object of `result` (its "text" is the stable reading), FPS and ROI."""
+    """The --headless JSON object of `result` (its "text" is the stable reading), FPS, ROI, model."""
     roi = list(result.roi) if result.roi is not None else None
-    return {**result.to_json(), "fps": round(float(result.fps), 2), "roi": roi}
+    extra = {"model": result.model.to_json()} if result.model is not None else {}
+    return {**result.to_json(), "fps": round(float(result.fps), 2), "roi": roi, **extra}
 
 
 def frame_event(seq: int, result: FrameResult, jpeg: bytes) -> bytes:
@@ -129,7 +132,10 @@ class WebSink:
         token_file: Path | None = None,
         max_clients: int = MAX_CLIENTS,
         request_deadline_s: float = REQUEST_DEADLINE_S,
+        label_folder: str | os.PathLike | None = None,
     ) -> None:
+        """Serve on host:port; with `label_folder` (--collect DIR) the page can label digits into it."""
+        self._labels = WebLabels(label_folder)
         self._shared = _Shared()
         self._roi, self._on_roi_change, self._metrics = roi, on_roi_change, metrics
         self._jpeg_quality = int(jpeg_quality)
@@ -246,6 +252,16 @@ class WebSink:
         if self._on_roi_change is not None:
             self._on_roi_change(roi)
         return roi
+
+    def label(self, text: str, entry_id: str | None = None) -> dict:
+        """Save the latest frame's crops (or entry `entry_id`'s) as `text`: edge_app.sinks.web_labels."""
+        with self._shared.lock:
+            result = self._shared.result
+        return self._labels.label(result, text, entry_id)
+
+    def unlabelled(self) -> dict:
+        """The collected entries still to label, for the page."""
+        return self._labels.unlabelled()
 
     def metrics_text(self) -> str | None:
         """The Prometheus text of the metrics, None when the sink has none."""

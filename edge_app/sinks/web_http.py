@@ -1,4 +1,4 @@
-"""The live view's HTTP side: page, /api/reading, /api/events, /api/roi, /metrics, /healthz, MJPEG."""
+"""The live view's HTTP side: page, /api/reading, /api/events, /api/roi, /metrics, /healthz, MJPEG, labels."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from edge_app.errors import UserError
 from edge_app.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from edge_app.sinks.web_access import AccessPolicy
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 BOUNDARY = "mnist-edge-frame"
 PAGE_RESOURCE = "web_page.html"
-MAX_BODY_BYTES = 1024  # an ROI is ~40 bytes of JSON: anything much bigger is not one
+MAX_BODY_BYTES = 1024  # an ROI or a label is ~40 bytes of JSON: anything much bigger is not one
 SSE_RETRY_MS = 2000  # how soon a page reconnects to /api/events after the service restarts
 CLIENT_TIMEOUT_S = 10.0  # a client that does not read or send for this long is dropped
 REQUEST_DEADLINE_S = 20.0  # a request's line and headers must arrive within this, however trickled
@@ -196,20 +197,28 @@ class WebHandler(BaseHTTPRequestHandler):
             self._send(status, json.dumps(details).encode(), "application/json")
         elif path == "/stream.mjpg":
             self._stream(sink)
+        elif path == "/api/unlabelled":
+            self._send(HTTPStatus.OK, json.dumps(sink.unlabelled()).encode(), "application/json")
         else:
             self._error(HTTPStatus.NOT_FOUND, "not found")
 
     def do_POST(self) -> None:  # noqa: N802 (the http.server name)
-        if self.path.split("?", 1)[0] != "/api/roi":
+        path = self.path.split("?", 1)[0]
+        if path not in ("/api/roi", "/api/label"):
             self._error(HTTPStatus.NOT_FOUND, "not found")
             return
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY_BYTES:
             self.close_connection = True  # the unread body would be taken for the next request
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "an ROI is a small JSON object")
+            self._error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "an ROI or a label is a small JSON object"
+            )
             return
         body = self.rfile.read(length)
         if not self._authorized():
+            return
+        if path == "/api/label":
+            self._label(body)
             return
         try:
             roi = self.server.sink.set_roi(json.loads(body or b"null"))
@@ -219,6 +228,27 @@ class WebHandler(BaseHTTPRequestHandler):
             return
         body = json.dumps({"roi": list(roi) if roi else None}).encode()
         self._send(HTTPStatus.OK, body, "application/json")
+
+    def _label(self, body: bytes) -> None:
+        """POST /api/label {"text": "147"[, "id": entry]}: save crops as that number, or say why not."""
+        try:
+            request = json.loads(body)
+            text, entry_id = request["text"], request.get("id")
+            if not isinstance(text, str) or not (entry_id is None or isinstance(entry_id, str)):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):  # UnicodeDecodeError too
+            self._error(
+                HTTPStatus.BAD_REQUEST,
+                'expected JSON {"text": "147"} (and "id" of an unlabelled entry)',
+            )
+            return
+        try:
+            saved = self.server.sink.label(text, entry_id)
+        except UserError as e:
+            self._error(HTTPStatus.BAD_REQUEST, str(e))
+            return
+        log.info("web: labelled %s as %s", entry_id or "the current frame", saved["text"])
+        self._send(HTTPStatus.OK, json.dumps(saved).encode(), "application/json")
 
     def _error(self, status: HTTPStatus, message: str) -> None:
         self._send(status, json.dumps({"error": message}).encode(), "application/json")
