@@ -108,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="live sources: reconnect attempts after a drop before giving up (exit 3)",
     )
     p.add_argument(
+        "--stall-timeout",
+        type=positive_float,
+        default=RetryPolicy.stall_timeout_s,
+        metavar="SECONDS",
+        help="stream URLs: no frame for this long counts as a drop (reconnect, then exit 3)",
+    )
+    p.add_argument(
         "--no-verify", action="store_true", help="skip the SHA-256 check against manifest.json"
     )
     p.add_argument("--polarity", choices=POLARITIES, default="auto", help="ink darker or lighter")
@@ -301,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         classifier = load_classifier(args.model, args.runtime, args.threads, not args.no_verify)
         window = _window_wanted(args)  # before the camera opens
         source = open_source(
-            args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
+            args.source,
+            loop=args.loop,
+            retry=RetryPolicy(max_retries=args.max_retries, stall_timeout_s=args.stall_timeout),
         )
         options = AppOptions(
             reader=ReaderOptions(
