@@ -11,7 +11,7 @@ from pathlib import Path
 from edge_app import config
 from edge_app.app import AppOptions, run
 from edge_app.artifacts import sha256_file
-from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
+from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int, thread_count
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import POLARITIES, ReaderOptions
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"--realtime rate (default: the video's own; {IMAGE_FPS:g} for images)",
     )
-    p.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
+    p.add_argument("--threads", type=thread_count, default=1, help="interpreter threads")
     p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
     p.add_argument("--save-dir", default=None, help="save annotated frames (JPEG) here")
     p.add_argument("--max-frames", type=non_negative_int, default=None, help="stop after N frames")
