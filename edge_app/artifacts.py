@@ -32,7 +32,7 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _umask() -> int:
+def umask() -> int:
     """Return the process umask without changing it (Linux reads it from /proc, thread-safe)."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -63,7 +63,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         # mkstemp makes 0600 files; give the mode open() would (0644 under umask 022), so a
         # service user or web server can read what was written.
-        os.chmod(tmp, FILE_MODE & ~_umask())
+        os.chmod(tmp, FILE_MODE & ~umask())
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -30,20 +30,20 @@ def display_name(name: str | os.PathLike) -> str:
 
 
 def stat_problem(path: str | os.PathLike) -> tuple[os.stat_result | None, str | None]:
-    """Return (stat, None) for an existing path, else (None, what is wrong in a few words)."""
+    """Return (stat, None) for an existing path, else (None, what is wrong: "does not exist", ...)."""
     try:
         return os.stat(path), None
     except OSError as e:
         if e.errno == errno.ENOENT and os.path.lexists(path):
-            return None, "a broken symlink (its target does not exist)"
+            return None, "is a broken symlink (its target does not exist)"
         reasons = {
-            errno.ENOENT: "not found",
-            errno.ENOTDIR: "not found (a parent is not a folder)",
-            errno.ELOOP: "a symlink loop",
-            errno.ENAMETOOLONG: "a name too long for the file system",
-            errno.EACCES: "not accessible (permission denied)",
+            errno.ENOENT: "does not exist",
+            errno.ENOTDIR: "does not exist (a parent is not a folder)",
+            errno.ELOOP: "is a symlink loop",
+            errno.ENAMETOOLONG: "has a name too long for the file system",
+            errno.EACCES: "is not accessible (permission denied)",
         }
-        return None, reasons.get(e.errno, e.strerror or str(e))
+        return None, reasons.get(e.errno, f"cannot be read ({e.strerror or e})")
 
 
 def require_file(path: str | os.PathLike, what: str, fix: str) -> Path:
@@ -57,7 +57,7 @@ def require_file(path: str | os.PathLike, what: str, fix: str) -> Path:
         raise UserError(f"{what} is empty; {fix}")
     st, problem = stat_problem(path)
     if st is None:
-        raise UserError(f"{what} {shown} is {problem}; {fix}")
+        raise UserError(f"{what} {shown} {problem}; {fix}")
     if not stat.S_ISREG(st.st_mode):
         raise UserError(f"{what} {shown} is {kind_of(st.st_mode)}, not a file; {fix}")
     return Path(path)

@@ -30,7 +30,7 @@ CASES = {
     "edge_app unknown flag": (["edge_app", "--source", "0", "--bogus"], "unrecognized arguments"),
     "edge_app missing model": (
         ["edge_app", "--source", "0", "--model", f"{MISSING}.tflite"],
-        "not found",
+        "does not exist",
     ),
     "latency threads 0": (["benchmarks/latency.py", "--threads", "0"], "--threads"),
     "latency unknown flag": (["benchmarks/latency.py", "--bogus"], "unrecognized arguments"),

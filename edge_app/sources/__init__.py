@@ -79,7 +79,7 @@ def open_source(
     path = Path(spec)
     st, problem = stat_problem(path)
     if st is None:
-        raise UserError(f"source {display_name(spec)!r} is {problem}; give {SOURCE_KINDS}")
+        raise UserError(f"source {display_name(spec)!r} {problem}; give {SOURCE_KINDS}")
     if stat.S_ISDIR(st.st_mode):
         return _folder(path, loop)
     if not stat.S_ISREG(st.st_mode):
