@@ -240,6 +240,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         try:
             if gate.passed:  # every file switches at once (edge_app.publish)
                 written = commit_run(out, "convert", staging)
+                shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)  # a pass clears it
             else:  # rejected/ only ever holds the latest rejected run, whole
                 replace_folder(staging, folder)
                 written = tuple(folder / src.name for src in staged)

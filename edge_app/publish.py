@@ -55,6 +55,10 @@ def clean_leftovers(out: Path) -> None:
         pid = _owner_pid(entry.name)
         if pid is None or not _pid_alive(pid):
             entry.unlink(missing_ok=True)
+    for entry in out.iterdir():  # links a killed run made for files its switch never showed
+        dangling = entry.is_symlink() and not entry.exists()
+        if dangling and Path(os.readlink(entry)).parts[:1] == (RUNS_DIR,):
+            entry.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -94,10 +98,18 @@ def commit_run(out: Path, kind: str, staging: Path) -> tuple[Path, ...]:
     os.rename(staging, run_dir)
     names = sorted(p.name for p in run_dir.iterdir())
     pointer = Path(RUNS_DIR) / kind
-    # Links go through the pointer, so until the switch they still show the previous run.
-    for name in names:
-        _link(out / name, str(pointer / name))
-    _link(runs / kind, run_dir.name)  # the switch
+    new_names = [name for name in names if not os.path.lexists(out / name)]
+    try:
+        # Links go through the pointer, so until the switch they still show the previous run.
+        for name in names:
+            _link(out / name, str(pointer / name))
+        _link(runs / kind, run_dir.name)  # the switch
+    except BaseException:
+        for name in new_names:  # they would point at nothing in the previous run
+            with contextlib.suppress(OSError):
+                (out / name).unlink()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     for entry in out.iterdir():  # names the previous run had and this one has not
         if entry.is_symlink() and entry.name not in names:
             target = Path(os.readlink(entry))
@@ -108,7 +120,8 @@ def commit_run(out: Path, kind: str, staging: Path) -> tuple[Path, ...]:
         key=lambda p: p.stat().st_mtime,
     )
     for old in older[:-KEEP_RUNS]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old != run_dir:
+            shutil.rmtree(old, ignore_errors=True)
     return tuple(out / name for name in names)
 
 

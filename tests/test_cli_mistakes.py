@@ -75,5 +75,7 @@ def test_edge_app_missing_source(tiny_artifacts):
         "edge_app", "--source", f"{MISSING}.jpg", "--headless", "--model", str(model)
     )
     assert (
-        result.returncode == 2 and "not found" in result.stderr and "Traceback" not in result.stderr
+        result.returncode == 2
+        and "does not exist" in result.stderr
+        and "Traceback" not in result.stderr
     )
