@@ -13,6 +13,7 @@ from convert.variants import VARIANTS
 from edge_app.artifacts import MANIFEST_NAME
 from edge_app.cli_args import fraction, non_negative_float
 from edge_app.errors import UserError
+from edge_app.publish import sigterm_as_interrupt
 from edge_app.runtime import RUNTIME_CHOICES
 
 EXIT_GATE_FAILED = 1
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    sigterm_as_interrupt()  # a kill unwinds like Ctrl-C: staging removed, old files kept
     try:
         args = build_parser().parse_args(argv)
         options = ConvertOptions(

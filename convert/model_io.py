@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 from edge_app.errors import UserError
+from edge_app.paths import require_file
 from edge_app.runtime import IMAGE_SIZE_PX, NUM_CLASSES
 
 IMAGE_SHAPE = (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
@@ -13,12 +14,7 @@ IMAGE_SHAPE = (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
 
 def check_model_file(path: Path) -> Path:
     """Raise UserError unless `path` is an existing, readable `.keras` archive (cheap: no TF import)."""
-    if not path.exists():
-        raise UserError(
-            f"model file {path} does not exist; train one with `python -m train` or pass --model"
-        )
-    if not path.is_file():
-        raise UserError(f"--model {path} is a folder, not a .keras file")
+    require_file(path, "--model", "train one with `python -m train` or pass --model FILE.keras")
     try:
         with open(path, "rb"):
             pass

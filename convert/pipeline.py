@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import tempfile
 import time
@@ -28,14 +27,10 @@ from convert.variants import (
     static_model,
     variant_file,
 )
-from edge_app.artifacts import (
-    MANIFEST_NAME,
-    atomic_path,
-    atomic_write_json,
-    check_writable_dir,
-    sha256_file,
-)
+from edge_app.artifacts import MANIFEST_NAME, atomic_write_json, check_writable_dir, sha256_file
 from edge_app.errors import UserError
+from edge_app.paths import require_file
+from edge_app.publish import commit_run, replace_folder, staged_run
 from edge_app.runtime import to_float
 
 DEFAULT_MODEL = Path("artifacts/model.keras")
@@ -46,7 +41,8 @@ CALIBRATION_SEED = 0
 REJECTED_DIR = "rejected"
 C_SOURCE, C_HEADER, C_SYMBOL = "model_int8.cc", "model_int8.h", "g_model_int8"
 KERAS_BATCH = 1000
-ARTIFACT_MODE = 0o644
+# TensorFlow writes a SavedModel of the network (a few MiB) to TMPDIR to convert it.
+TMP_NEEDED_BYTES = 64 << 20
 
 Log = Callable[[str], None]
 
@@ -97,13 +93,26 @@ def validate_options(options: ConvertOptions) -> None:
         raise UserError("--extra-data gates the int8 model; add int8 to --variants")
 
 
-def _publish(src: Path, dest: Path) -> Path:
-    """Copy `src` to `dest` atomically: `dest` is the old file or the complete new one, never half."""
-    with atomic_path(dest) as tmp:
-        shutil.copyfile(src, tmp)
-        # mkstemp makes 0600 files; artifacts are read by the app and web server as other users.
-        os.chmod(tmp, ARTIFACT_MODE)
-    return dest
+def _drop_unlisted(staging: Path, staged: list[Path]) -> None:
+    """Remove from `staging` what is not a published file (scratch files of exporters)."""
+    keep = {p.name for p in staged}
+    for entry in staging.iterdir():
+        if entry.name not in keep:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def _convert(static, name: str, calibration):
+    """convert_variant, with a full temporary folder (where TensorFlow works) as one line."""
+    try:
+        return convert_variant(static, name, calibration)
+    except (OSError, TypeError) as e:  # TypeError: TensorFlow's reading of a half-written file
+        tmp = tempfile.gettempdir()
+        if shutil.disk_usage(tmp).free >= TMP_NEEDED_BYTES:
+            raise
+        raise UserError(
+            f"no space left in the temporary folder {tmp} (TMPDIR), where TensorFlow converts "
+            "the model; free some space or point TMPDIR at a folder with room"
+        ) from e
 
 
 def _versions() -> dict[str, str]:
@@ -133,6 +142,10 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         f"the MNIST test set and gating on accuracy; writes to {out}/ ({report_mod.REPORT_MD}, "
         f"{report_mod.CONFUSION_PNG}, {MANIFEST_NAME})"
     )
+    if options.baseline:  # a FIFO would block the read forever
+        require_file(
+            options.baseline, "--baseline", "pass a convert_report.json from `python -m convert`"
+        )
     baseline = load_baseline(options.baseline) if options.baseline else None
     if data is None:
         from train.data import load_mnist
@@ -148,8 +161,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         f"float Keras: accuracy {100 * float_stats.accuracy:.2f}% on {len(data.y_test)} test images"
     )
 
-    with tempfile.TemporaryDirectory(prefix="convert-") as staging_name:
-        staging = Path(staging_name)
+    with staged_run(out, "convert") as staging:
         static = static_model(model)
         calibration = representative_images(
             data.x_train, data.y_train, options.calibration_per_class, options.calibration_seed
@@ -162,9 +174,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
                 f" (calibrating on {len(calibration)} training images)" if name == "int8" else ""
             )
             log(f"converting {name}{extra}...")
-            model_bytes[name] = convert_variant(
-                static, name, calibration if name == "int8" else None
-            )
+            model_bytes[name] = _convert(static, name, calibration if name == "int8" else None)
             path = staging / variant_file(name)
             path.write_bytes(model_bytes[name])
             convert_s = time.perf_counter() - started
@@ -208,7 +218,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
             extras["onnx"], files = _onnx(staging, evals, data, float_labels, calibration, log)
             extra_files += files
         # A model inside --out is named relative to it, so the folder can be moved or published.
-        in_out = options.model.resolve().parent == out.resolve()
+        in_out = options.model.absolute().parent == out.absolute()
         report = report_mod.build_report(
             model_path=Path(options.model.name) if in_out else options.model,
             model_sha256=sha256_file(options.model),
@@ -240,15 +250,16 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         if gate.passed:
             default = "int8" if "int8" in evals else options.variants[0]
             atomic_write_json(staging / MANIFEST_NAME, report_mod.build_manifest(report, default))
-            # The manifest goes last: an app that reads it finds every file it names complete.
             staged.append(staging / MANIFEST_NAME)
-            folder = out
-        else:
-            folder = out / REJECTED_DIR
+        folder = out if gate.passed else out / REJECTED_DIR
+        _drop_unlisted(staging, staged)
         try:
-            # rejected/ only ever holds the latest rejected run: no stale files from older runs.
-            shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)
-            written = tuple(_publish(src, folder / src.name) for src in staged)
+            if gate.passed:  # every file switches at once (edge_app.publish)
+                written = commit_run(out, "convert", staging)
+                shutil.rmtree(out / REJECTED_DIR, ignore_errors=True)  # a pass clears it
+            else:  # rejected/ only ever holds the latest rejected run, whole
+                replace_folder(staging, folder)
+                written = tuple(folder / src.name for src in staged)
         except OSError as e:
             raise UserError(f"cannot write artifacts to {folder}: {e.strerror or e}") from e
     return ConvertResult(report=report, gate=gate, folder=folder, files=written)

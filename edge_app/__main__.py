@@ -12,7 +12,7 @@ from pathlib import Path
 from edge_app import config
 from edge_app.app import AppOptions, run
 from edge_app.artifacts import sha256_file
-from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int
+from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int, thread_count
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL
 from edge_app.options import POLARITIES, ReaderOptions
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"--realtime rate (default: the video's own; {IMAGE_FPS:g} for images)",
     )
-    p.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
+    p.add_argument("--threads", type=thread_count, default=1, help="interpreter threads")
     p.add_argument("--runtime", choices=RUNTIME_CHOICES, default="auto", help="TFLite runtime")
     p.add_argument("--save-dir", default=None, help="save annotated frames (JPEG) here")
     p.add_argument("--max-frames", type=non_negative_int, default=None, help="stop after N frames")
@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=non_negative_int,
         default=RetryPolicy.max_retries,
         help="live sources: reconnect attempts after a drop before giving up (exit 3)",
+    )
+    p.add_argument(
+        "--stall-timeout",
+        type=positive_float,
+        default=RetryPolicy.stall_timeout_s,
+        metavar="SECONDS",
+        help="stream URLs: no frame for this long counts as a drop (reconnect, then exit 3)",
     )
     p.add_argument(
         "--no-verify", action="store_true", help="skip the SHA-256 check against manifest.json"
@@ -383,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
         classifier = watcher.classifier
         window = _window_wanted(args)  # before the camera opens
         source = open_source(
-            args.source, loop=args.loop, retry=RetryPolicy(max_retries=args.max_retries)
+            args.source,
+            loop=args.loop,
+            retry=RetryPolicy(max_retries=args.max_retries, stall_timeout_s=args.stall_timeout),
         )
         options = AppOptions(
             reader=ReaderOptions(

@@ -15,6 +15,7 @@ from edge_app.errors import UserError
 
 MANIFEST_NAME = "manifest.json"
 _HASH_CHUNK_BYTES = 1 << 20
+FILE_MODE = 0o666  # before the umask, as open() creates files
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -29,6 +30,19 @@ def sha256_file(path: str | os.PathLike) -> str:
         while chunk := f.read(_HASH_CHUNK_BYTES):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def umask() -> int:
+    """Return the process umask without changing it (Linux reads it from /proc, thread-safe)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -47,6 +61,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp makes 0600 files; give the mode open() would (0644 under umask 022), so a
+        # service user or web server can read what was written.
+        os.chmod(tmp, FILE_MODE & ~umask())
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -70,7 +87,7 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
-def check_writable_dir(path: str | os.PathLike) -> Path:
+def check_writable_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
     """Create `path` if needed and make sure we can write there, else raise UserError."""
     folder = Path(path)
     try:
@@ -79,7 +96,7 @@ def check_writable_dir(path: str | os.PathLike) -> Path:
             pass
     except OSError as e:
         raise UserError(
-            f"cannot write to output folder {folder}: {e.strerror or e}; pick another with --out"
+            f"cannot write to output folder {folder}: {e.strerror or e}; pick another with {flag}"
         ) from e
     return folder
 

@@ -6,6 +6,8 @@ import argparse
 import math
 from collections.abc import Callable
 
+from edge_app.runtime import MAX_THREADS
+
 
 def bounded(
     kind: type[int] | type[float], minimum: float | None = None, maximum: float | None = None
@@ -42,6 +44,8 @@ positive_int = bounded(int, minimum=1)
 non_negative_int = bounded(int, minimum=0)
 non_negative_float = bounded(float, minimum=0.0)
 positive_float = bounded(float, minimum=1e-3)
+# Interpreter threads: a huge count crashes the TFLite runtime.
+thread_count = bounded(int, minimum=1, maximum=MAX_THREADS)
 fraction = bounded(float, minimum=0.0, maximum=1.0)
 # NumPy's legacy seeding (used by Keras) takes 0 .. 2**32 - 1; anything else is a traceback.
 seed = bounded(int, minimum=0, maximum=2**32 - 1)

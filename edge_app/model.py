@@ -10,6 +10,7 @@ from pathlib import Path
 
 from edge_app.artifacts import read_manifest, sha256_bytes
 from edge_app.errors import UserError
+from edge_app.paths import display_name, read_regular, require_file
 from edge_app.runtime import Classifier
 
 DEFAULT_MODEL = "artifacts/model_int8.tflite"
@@ -62,11 +63,13 @@ def verify_model(path: Path, data: bytes) -> bool:
 
 def read_model(path: Path, verify: bool = True) -> tuple[bytes, bool]:
     """Return (the bytes of model `path`, whether they matched manifest.json); UserError if unusable."""
-    if not path.is_file():
-        raise UserError(
-            f"model {path} not found; run `python -m convert` to make artifacts/, or pass --model PATH"
-        )
-    data = path.read_bytes()  # read once: hashed here, interpreted by the Classifier
+    path = require_file(
+        path, "model", "run `python -m convert` to make artifacts/, or pass --model PATH"
+    )
+    try:
+        data = read_regular(path)  # read once: hashed here, interpreted by the Classifier
+    except OSError as e:
+        raise UserError(f"cannot read model {display_name(path)}: {e.strerror or e}") from e
     if not data:
         raise UserError(f"model {path} is empty (an interrupted copy?); copy it again")
     return data, verify and verify_model(path, data)

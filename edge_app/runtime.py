@@ -29,6 +29,15 @@ NUM_CLASSES = 10
 # Batches are padded up to a power of two, so a frame with 3 digits reuses the interpreter sized
 # for 4 instead of reallocating tensors every time the digit count changes.
 MAX_BATCH = 1024
+# More interpreter threads than this only slows a small model down; 100000 crashes the runtime.
+MAX_THREADS = 64
+# Shapes a 28x28 digit classifier may take and give (batch first).
+INPUT_SHAPES = ((1, IMAGE_SIZE_PX, IMAGE_SIZE_PX), (1, IMAGE_SIZE_PX, IMAGE_SIZE_PX, 1), (1, 784))
+OUTPUT_SHAPE = (1, NUM_CLASSES)
+TENSOR_DTYPES = frozenset({"float32", "int8", "uint8"})
+# All tensors of one interpreter together: the reference MLP needs under 1 MiB at batch 1 and a few
+# MiB at MAX_BATCH; a model whose tensors need more (a TILE blowing up) is refused before it runs.
+MAX_TENSOR_BYTES = 256 << 20
 
 
 def _import_interpreter(name: str) -> type:
@@ -120,6 +129,22 @@ def dequantize(values: np.ndarray, spec: TensorSpec) -> np.ndarray:
     return ((values.astype(np.float32) - spec.zero_point) * spec.scale).astype(np.float32)
 
 
+def _check_tensor_bytes(interpreter) -> None:
+    """Raise ValueError when the interpreter's tensors together exceed MAX_TENSOR_BYTES.
+
+    Allocation only reserves memory; the first invoke would touch it. So checking the shapes
+    after allocate_tensors and before invoke stops a model that would need gigabytes.
+    """
+    total = 0
+    for detail in interpreter.get_tensor_details():
+        shape = [max(int(d), 1) for d in detail["shape"]]
+        total += int(np.prod(shape, dtype=np.float64)) * np.dtype(detail["dtype"]).itemsize
+    if total > MAX_TENSOR_BYTES:
+        raise ValueError(
+            f"its tensors need {total / (1 << 30):.1f} GiB, over the {MAX_TENSOR_BYTES >> 20} MiB limit"
+        )
+
+
 def _bucket(n: int) -> int:
     return 1 << max(0, (n - 1).bit_length())
 
@@ -149,8 +174,8 @@ class Classifier:
         model_bytes: bytes | None = None,
     ) -> None:
         """Load `model_path` (or `model_bytes` already read from it) with `runtime`."""
-        if num_threads < 1:
-            raise UserError(f"--threads must be at least 1, got {num_threads}")
+        if not 1 <= num_threads <= MAX_THREADS:
+            raise UserError(f"--threads must be from 1 to {MAX_THREADS}, got {num_threads}")
         self.model_path = Path(model_path)
         self.num_threads = num_threads
         self._interpreter_class, self.runtime = load_interpreter_class(runtime)
@@ -166,13 +191,20 @@ class Classifier:
         first = self._slot(1).interpreter
         self.input_spec = _spec(first.get_input_details()[0])
         self.output_spec = _spec(first.get_output_details()[0])
-        if (
-            self.input_spec.shape[1:3] != (IMAGE_SIZE_PX, IMAGE_SIZE_PX)
-            or self.output_spec.shape[-1] != NUM_CLASSES
-        ):
+        self._check_specs()
+
+    def _check_specs(self) -> None:
+        """Refuse a model that loads but is no 28x28 -> 10 class classifier (it would crash later)."""
+        ins, outs = self.input_spec, self.output_spec
+        problem = None
+        if ins.shape not in INPUT_SHAPES or outs.shape != OUTPUT_SHAPE:
+            problem = f"takes input {list(ins.shape)} and gives output {list(outs.shape)}"
+        elif ins.dtype not in TENSOR_DTYPES or outs.dtype not in TENSOR_DTYPES:
+            problem = f"takes {ins.dtype} and gives {outs.dtype} tensors"
+        if problem:
             raise UserError(
-                f"{self.model_path} takes input {list(self.input_spec.shape)} and gives output "
-                f"{list(self.output_spec.shape)}, not 28x28 images -> {NUM_CLASSES} classes; use a model made by `python -m convert`"
+                f"{self.model_path} {problem}, not 28x28 grey images -> {NUM_CLASSES} class "
+                f"{'/'.join(sorted(TENSOR_DTYPES))} scores; use a model made by `python -m convert`"
             )
 
     def _slot(self, batch: int) -> _Slot:
@@ -187,12 +219,14 @@ class Classifier:
             inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
             if len(inputs) != 1 or len(outputs) != 1:
                 raise ValueError("expected one input and one output tensor")
+            _check_tensor_bytes(interpreter)  # the shapes the file declares
             shape = list(inputs[0]["shape"])
             if batch != shape[0]:
                 shape[0] = batch
                 interpreter.resize_tensor_input(inputs[0]["index"], shape)
             interpreter.allocate_tensors()
-        except (ValueError, RuntimeError) as e:
+            _check_tensor_bytes(interpreter)  # the shapes the operators computed, before any run
+        except (ValueError, RuntimeError, MemoryError) as e:
             raise UserError(
                 f"{self.model_path} is not a usable TFLite model ({str(e).splitlines()[0] if str(e) else type(e).__name__}); "
                 "re-create it with `python -m convert`"

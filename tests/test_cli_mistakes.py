@@ -30,7 +30,7 @@ CASES = {
     "edge_app unknown flag": (["edge_app", "--source", "0", "--bogus"], "unrecognized arguments"),
     "edge_app missing model": (
         ["edge_app", "--source", "0", "--model", f"{MISSING}.tflite"],
-        "not found",
+        "does not exist",
     ),
     "latency threads 0": (["benchmarks/latency.py", "--threads", "0"], "--threads"),
     "latency unknown flag": (["benchmarks/latency.py", "--bogus"], "unrecognized arguments"),
@@ -75,5 +75,7 @@ def test_edge_app_missing_source(tiny_artifacts):
         "edge_app", "--source", f"{MISSING}.jpg", "--headless", "--model", str(model)
     )
     assert (
-        result.returncode == 2 and "not found" in result.stderr and "Traceback" not in result.stderr
+        result.returncode == 2
+        and "does not exist" in result.stderr
+        and "Traceback" not in result.stderr
     )

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,7 +176,7 @@ def test_gate_failure_exits_1_and_leaves_out_untouched(tiny_artifacts, tmp_path)
     assert "gate FAILED" in proc.stderr and "int8: accuracy" in proc.stderr
     assert "baseline 99.99%" in proc.stderr and "max drop 0.5 pp" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["rejected"]
+    assert sorted(p.name for p in out.iterdir() if p.name[0] != ".") == ["rejected"]
     rejected = json.loads((out / "rejected" / "convert_report.json").read_text())
     assert rejected["gate"]["passed"] is False and rejected["gate"]["reasons"]
     assert not (out / "rejected" / "manifest.json").exists()
@@ -207,33 +206,33 @@ def test_wrong_calibration_set_fails_the_gate(tiny_artifacts, tmp_path, monkeypa
     assert calls == [((60_000, 28, 28), (60_000,))]  # calibration reads training images only
 
 
-def test_interrupted_publish_leaves_only_complete_files(
-    tiny_artifacts, tmp_path, monkeypatch, capsys
-):
-    import convert.pipeline
+def test_interrupted_publish_leaves_the_previous_run_whole(tiny_artifacts, tmp_path, capsys):
+    """A second convert dying while publishing leaves the first run's files, matching its manifest."""
+    import edge_app.publish
     from convert.__main__ import main
+    from edge_app.model import load_classifier
 
-    real_copy = shutil.copyfile
-    copies = []
-
-    def copy_then_fail_halfway(src, dst):
-        """The first file copies fine; the second dies after writing half its bytes."""
-        if not copies:
-            copies.append(dst)
-            return real_copy(src, dst)
-        data = Path(src).read_bytes()
-        with open(dst, "wb") as f:
-            f.write(data[: len(data) // 2])
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(convert.pipeline.shutil, "copyfile", copy_then_fail_halfway)
     out = tmp_path / "out"
-    args = ["--model", str(tiny_artifacts / "model.keras"), "--out", str(out)]
-    assert main([*args, "--variants", "float32,int8"]) == 2
+    args = ["--model", str(tiny_artifacts / "model.keras"), "--out", str(out), "--variants", "int8"]
+    assert main(args) == 0, capsys.readouterr().err
+    before = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    real_link = edge_app.publish._link
+
+    def die_on_the_switch(path, target):
+        if path.name == "convert":
+            raise OSError(28, "No space left on device")
+        real_link(path, target)
+
+    edge_app.publish._link = die_on_the_switch
+    try:
+        assert main([*args[:-1], "float32,int8"]) == 2
+    finally:
+        edge_app.publish._link = real_link
     assert "No space left on device" in capsys.readouterr().err
-    names = sorted(p.name for p in out.iterdir())
-    assert names == ["model_float32.tflite"], names  # no half int8, no temp files, no manifest
-    Classifier(out / "model_float32.tflite").predict(np.zeros((1, 28, 28), np.uint8))
+    after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}
+    assert after == before  # the new float32 link shows nothing until a switch that never came
+    load_classifier(out / "model_int8.tflite").predict(np.zeros((1, 28, 28), np.uint8))
+    assert not list((out / ".runs").glob("*.partial")) and not list(out.glob(".*.link"))
 
 
 def test_c_array_and_passing_baseline(tiny_artifacts, tmp_path, capsys):

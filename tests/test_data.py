@@ -101,3 +101,26 @@ def test_split_is_fixed_disjoint_and_ninety_ten():
 def test_representative_indices_are_balanced(mnist):
     idx = representative_indices(mnist.y_train, per_class=30)
     assert np.array_equal(np.bincount(mnist.y_train[idx], minlength=10), np.full(10, 30))
+
+
+def test_gzip_bomb_stops_at_the_size_its_header_promises(tmp_path, mnist_dir):
+    import resource
+    import struct
+    import zlib
+
+    from train.mnist_idx import KNOWN_SHA256, DataError, load_idx_folder
+
+    for name in KNOWN_SHA256:
+        if name != "t10k-labels-idx1-ubyte":
+            (tmp_path / f"{name}.gz").symlink_to(mnist_dir / f"{name}.gz")
+    # A valid label header for 10,000 labels, then 2 GiB of zeros: about 2 MB gzipped.
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(struct.pack(">II", 2049, 10_000))]
+    zeros = bytes(64 << 20)
+    parts += [compressor.compress(zeros) for _ in range(32)]
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"".join(parts) + compressor.flush())
+    before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DataError, match="more than the 10008 bytes"):
+        load_idx_folder(tmp_path)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before_kib) / 1024
+    assert grown_mib < 400, f"decompressed the bomb: grew {grown_mib:.0f} MiB"

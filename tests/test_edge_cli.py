@@ -154,7 +154,9 @@ def _one_line_error(capsys, argv: list[str], code: int = 2, match: str = "") -> 
 
 def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model):
     src = ["--source", str(frames_dir), "--headless", "--max-frames", "1"]
-    _one_line_error(capsys, [*src, "--model", str(tmp_path / "missing.tflite")], match="not found")
+    _one_line_error(
+        capsys, [*src, "--model", str(tmp_path / "missing.tflite")], match="does not exist"
+    )
     empty = tmp_path / "empty.tflite"
     empty.write_bytes(b"")
     _one_line_error(capsys, [*src, "--model", str(empty)], match="empty")
@@ -189,7 +191,7 @@ def test_bad_flags_and_sources(tmp_path, capsys, frames_dir, tiny_model):
             main(["--source", str(frames_dir), *base, *bad])
         assert e.value.code == 2
         assert "usage:" in capsys.readouterr().err
-    _one_line_error(capsys, ["--source", str(tmp_path / "nope"), *base], match="not found")
+    _one_line_error(capsys, ["--source", str(tmp_path / "nope"), *base], match="does not exist")
     _one_line_error(
         capsys, ["--source", str(frames_dir), *base, "--roi", "600,400,100,100"], match="--roi"
     )

@@ -91,5 +91,5 @@ def test_bad_model_files_are_user_errors(tmp_path, tiny_artifacts, content, mess
         Classifier(path)
     with pytest.raises(UserError, match="cannot read model"):
         Classifier(tmp_path / "missing.tflite")
-    with pytest.raises(UserError, match="at least 1"):
+    with pytest.raises(UserError, match="from 1 to"):
         Classifier(tiny_artifacts / "model_int8.tflite", num_threads=0)

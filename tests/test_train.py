@@ -74,7 +74,10 @@ def test_cli_writes_model_and_metrics(tmp_path, mnist_dir):
         str(out),
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["model.keras", "train_metrics.json"]
+    assert sorted(p.name for p in out.iterdir() if p.name[0] != ".") == [
+        "model.keras",
+        "train_metrics.json",
+    ]
     metrics = json.loads((out / "train_metrics.json").read_text())
     for key in (
         "recipe",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from edge_app.cli_args import positive_int, seed
 from edge_app.errors import UserError
+from edge_app.publish import sigterm_as_interrupt
 
 DEFAULT_OUT = Path("artifacts")
 
@@ -128,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     print(_plan(args), flush=True)
+    sigterm_as_interrupt()  # a kill unwinds like Ctrl-C: staging removed, old files kept
     try:
         from convert.quiet import import_tensorflow_quietly
-        from edge_app.artifacts import atomic_path, atomic_write_json, check_writable_dir
+        from edge_app.artifacts import atomic_write_json, check_writable_dir
+        from edge_app.publish import commit_run, staged_run
         from train.data import load_mnist
 
         import_tensorflow_quietly()
@@ -158,9 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                 epochs=args.epochs,
                 log=lambda line: print(line, flush=True),
             )
-        with atomic_path(out / "model.keras") as tmp:
-            result.model.save(tmp)
-        atomic_write_json(out / "train_metrics.json", result.metrics)
+        # model.keras and train_metrics.json switch together (edge_app.publish).
+        with staged_run(out, "train") as staging:
+            result.model.save(staging / "model.keras")
+            atomic_write_json(staging / "train_metrics.json", result.metrics)
+            commit_run(out, "train", staging)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code

@@ -13,9 +13,11 @@ import numpy as np
 
 from edge_app.artifacts import sha256_bytes
 from edge_app.errors import UserError
+from edge_app.paths import open_regular, read_regular
 from edge_app.runtime import IMAGE_SIZE_PX
 
 MNIST_DIR_ENV = "MNIST_DIR"
+MAX_IDX_BYTES = 64 << 20  # 64 MiB: the largest MNIST file (train images) is 47 MiB
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 # SHA-256 of the uncompressed IDX bytes (the gzip wrappers differ between mirrors, the contents don't).
@@ -43,6 +45,38 @@ class Mnist:
     checksums: dict[str, str] = field(default_factory=dict)
 
 
+def _gunzip_bounded(path: Path, limit: int) -> bytes:
+    """Decompress `path`, stopping once the size its IDX header promises (or `limit`) is passed.
+
+    A small gzip file can expand to gigabytes; reading at most expected + 1 bytes keeps a bomb
+    (or a file with junk appended) from ever being held in memory.
+    """
+    with os.fdopen(open_regular(path), "rb") as raw_file, gzip.GzipFile(fileobj=raw_file) as f:
+        head = f.read(16)
+        expected = _expected_size(head)
+        if expected is None or expected > limit:
+            expected = limit
+        data = head + f.read(expected + 1 - len(head))
+    if len(data) > expected:
+        raise DataError(
+            f"{path} decompresses to more than the {expected} bytes its header promises: corrupt "
+            "or not MNIST; download it again"
+        )
+    return data
+
+
+def _expected_size(head: bytes) -> int | None:
+    """Return header + data bytes an IDX file of this header holds, or None for no known header."""
+    if len(head) < 8:
+        return None
+    magic = struct.unpack(">I", head[:4])[0]
+    dims = {IMAGE_MAGIC: 3, LABEL_MAGIC: 1}.get(magic)
+    if dims is None or len(head) < 4 + 4 * dims:
+        return None
+    shape = struct.unpack(f">{dims}I", head[4 : 4 + 4 * dims])
+    return 4 + 4 * dims + int(np.prod(shape, dtype=np.int64))
+
+
 def _read_idx_bytes(folder: Path, name: str) -> tuple[bytes, Path]:
     for candidate in (folder / name, folder / f"{name}.gz"):
         if candidate.is_file():
@@ -53,9 +87,10 @@ def _read_idx_bytes(folder: Path, name: str) -> tuple[bytes, Path]:
             f"or point --data-dir / {MNIST_DIR_ENV} at the folder that has them"
         )
     try:
-        raw = candidate.read_bytes()
         if candidate.suffix == ".gz":
-            raw = gzip.decompress(raw)
+            raw = _gunzip_bounded(candidate, MAX_IDX_BYTES)
+        else:
+            raw = read_regular(candidate, MAX_IDX_BYTES)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{candidate} is truncated or corrupt ({e}); download it again") from e
     return raw, candidate
