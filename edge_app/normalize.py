@@ -81,9 +81,13 @@ def normalize_digit(
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     small = cv2.resize(digit, size, interpolation=interp)
     out = np.zeros((IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32)
-    m = cv2.moments(small)
-    if m["m00"] > 0:
-        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
+    # Centre of mass with NumPy: cv2.moments takes an array one or two pixels wide (a thin "1")
+    # for a list of points and finds no mass, which dropped the digit off-centre.
+    small = small.reshape(size[1], size[0])
+    total = float(small.sum())
+    if total > 0:
+        cx = float(small.sum(axis=0) @ np.arange(size[0], dtype=np.float32)) / total
+        cy = float(small.sum(axis=1) @ np.arange(size[1], dtype=np.float32)) / total
     else:
         cx, cy = size[0] / 2, size[1] / 2
     ox = int(round(IMAGE_SIZE_PX / 2 - cx))

@@ -243,3 +243,17 @@ def test_property_camera_frames_with_random_marks(seed, digits):
     for c in crops:
         x, y, bw, bh = c.box
         assert x + bw <= 320 and y + bh <= 240
+
+
+@pytest.mark.parametrize("width_px", [1, 2, 3, 6])
+def test_a_thin_one_is_centred_by_its_mass(width_px):
+    # cv2.moments reads an array one or two pixels wide as a list of points, not an image, and
+    # then finds no mass: a thin "1" fell off-centre, down the 28x28 field, and read as 8.
+    mask = np.zeros((80, width_px), bool)
+    mask[:, :] = True
+    ink = np.where(mask, 200, 0).astype(np.uint8)
+    image = P.normalize_digit(ink, mask, stroke_px=float(width_px))
+    total = image.sum()
+    rows, cols = np.indices(image.shape)
+    cy, cx = (rows * image).sum() / total, (cols * image).sum() / total
+    assert abs(cy - 13.5) <= 1.0 and abs(cx - 13.5) <= 1.0, (cx, cy)
