@@ -1,4 +1,4 @@
-"""`python -m synthetic --out DIR [--count N] [--video FILE]`: frame_NNNN.jpg files and labels.json.
+"""`python -m synthetic --out DIR [--count N] [--video FILE]`: frame_NNNN.jpg, labels.json, conditions.json.
 
 The labelled folder is what `python -m benchmarks.evaluate` scores and what the tests read.
 """
@@ -11,11 +11,20 @@ import sys
 
 from edge_app.cli_args import bounded, fraction, positive_int
 from edge_app.errors import UserError
+from synthetic.conditions import CONDITIONS
 from synthetic.folder import generate
-from synthetic.scene import STYLES, SceneOptions
+from synthetic.scene import DEFAULT_STYLES, STYLES, SceneOptions
 from synthetic.video import write_video
 
 MAX_SEED = 2**32 - 1
+
+
+def _comma_list(value: str, choices: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    names = tuple(s.strip() for s in value.split(",") if s.strip())
+    unknown = [s for s in names if s not in choices]
+    if unknown:
+        raise UserError(f"{flag}: unknown {','.join(unknown)}; choose from {','.join(choices)}")
+    return names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,12 +49,20 @@ def main(argv: list[str] | None = None) -> int:
         help="share of frames with no digit",
     )
     parser.add_argument(
-        "--styles", default=",".join(STYLES), help="comma list of digit styles: mnist,font,stroke"
+        "--styles",
+        default=",".join(DEFAULT_STYLES),
+        help=f"comma list of digit styles from {','.join(STYLES)} (font: plumbing tests only, never training)",
+    )
+    parser.add_argument(
+        "--conditions",
+        default=",".join(CONDITIONS),
+        help="comma list of real-photo conditions that may appear, each in its share of frames "
+        f"('' for none): {','.join(CONDITIONS)}",
     )
     parser.add_argument(
         "--mnist-dir",
         default=os.environ.get("MNIST_DIR"),
-        help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: fonts and strokes)",
+        help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: strokes only)",
     )
     args = parser.parse_args(argv)
     try:
@@ -54,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(
                 f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
             )
-        options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
+        if styles == ("mnist",) and not args.mnist_dir:
+            raise UserError("--styles mnist needs MNIST digits: set --mnist-dir or $MNIST_DIR")
+        conditions = _comma_list(args.conditions, CONDITIONS, "--conditions")
+        options = SceneOptions(
+            no_digit_fraction=args.no_digit_fraction, styles=styles, conditions=conditions
+        )
         labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
         print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
         if args.video:

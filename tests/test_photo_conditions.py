@@ -7,7 +7,7 @@ import pytest
 
 from edge_app.preprocess import extract_digits
 from edge_app.reader import read_digits
-from tests import photo_conditions as C
+from synthetic import conditions as C
 
 
 def _count(page: np.ndarray, seed: int = 0) -> int:
