@@ -1,4 +1,5 @@
-"""Score the reader on a labelled folder (from `python -m synthetic`): accuracy, false readings, latency."""
+"""Score the reader on a labelled folder (from `python -m synthetic`): accuracy, false readings, latency,
+and why frames failed (too few or too many digits, wrong digits) per recorded condition."""
 
 from __future__ import annotations
 
@@ -13,13 +14,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.breakdown import (
+    TOO_FEW,
+    TOO_MANY,
+    WRONG_DIGITS,
+    ConditionRow,
+    by_condition,
+    format_table,
+    outcome,
+)
 from edge_app.cli_args import fraction, non_negative_int
 from edge_app.errors import UserError
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.reader import read_digits
 from edge_app.runtime import RUNTIME_CHOICES
-from synthetic.labels import read_labels
+from synthetic.labels import read_conditions, read_labels
 
 WARMUP_FRAMES = 5
 
@@ -32,12 +42,16 @@ class Score:
     number_frames: int  # frames showing a number
     exact_match: float  # share of number frames read exactly (whole number)
     digit_frames_unread: int  # number frames read as "" (nothing found)
+    too_few: int  # number frames read with fewer digits than shown ("" included)
+    too_many: int  # number frames read with more digits than shown
+    wrong_digits: int  # number frames read with the right count but a wrong or unsure digit
     blank_frames: int  # frames with no digit
     false_readings: float  # share of blank frames that read as anything but ""
     p50_ms: float  # preprocess + inference per frame, wall clock
     p99_ms: float
     cpu_p50_ms: float  # the same in CPU time of this thread: what a busy machine cannot inflate
     errors: tuple[tuple[str, str, str], ...]  # (file, expected, read) for every miss
+    by_condition: tuple[ConditionRow, ...] = ()  # all frames, then each recorded condition
 
 
 def load_labelled(folder: str | Path) -> list[tuple[str, np.ndarray, str]]:
@@ -65,11 +79,14 @@ def _decode(data: np.ndarray) -> np.ndarray:
     return frame
 
 
-def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
-    """Read every frame once (after a warm-up) and return the Score."""
+def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS, conditions=None) -> Score:
+    """Read every frame once (after a warm-up) and return the Score.
+
+    `conditions` ({file name: [condition, ...]}, as in conditions.json) splits the outcomes by condition.
+    """
     for _, data, _ in items[:WARMUP_FRAMES]:
         read_digits(_decode(data), classifier, options)
-    times, cpu, errors = [], [], []
+    times, cpu, errors, outcomes = [], [], [], {}
     hits = numbers = unread = blanks = false = 0
     for name, data, truth in items:
         frame = _decode(data)
@@ -86,18 +103,33 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
             false += text != ""
         if text != truth:
             errors.append((name, truth, text))
+        outcomes[name] = outcome(truth, text)
     return Score(
         frames=len(items),
         number_frames=numbers,
         exact_match=hits / max(1, numbers),
         digit_frames_unread=unread,
+        too_few=sum(o == TOO_FEW for o in outcomes.values()),
+        too_many=sum(o == TOO_MANY for o in outcomes.values()),
+        wrong_digits=sum(o == WRONG_DIGITS for o in outcomes.values()),
         blank_frames=blanks,
         false_readings=false / max(1, blanks),
         p50_ms=float(np.percentile(times, 50)) if times else 0.0,
         p99_ms=float(np.percentile(times, 99)) if times else 0.0,
         cpu_p50_ms=float(np.percentile(cpu, 50)) if cpu else 0.0,
         errors=tuple(errors),
+        by_condition=by_condition(outcomes, conditions or {}),
     )
+
+
+def _text_report(report: dict, result: Score) -> str:
+    """Return the report as text: a summary line per number, then the per-condition table."""
+    summary = [
+        f"{key}: {value:.4g}" if isinstance(value, float) else f"{key}: {value}"
+        for key, value in report.items()
+        if key != "by_condition"
+    ]
+    return "\n".join([*summary, "", format_table(result.by_condition)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,16 +151,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show-errors", type=non_negative_int, default=20, help="misread frames to list on stderr"
     )
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     args = parser.parse_args(argv)
     try:
         classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
         options = ReaderOptions(min_confidence=args.min_confidence)
-        result = score(load_labelled(args.frames), classifier, options)
+        items, conditions = load_labelled(args.frames), read_conditions(args.frames)
+        result = score(items, classifier, options, conditions)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
     for name, truth, text in result.errors[: args.show_errors]:
-        print(f"miss {name}: expected {truth!r}, read {text!r}", file=sys.stderr)
+        why = " ".join([outcome(truth, text), *conditions.get(name, ())])
+        print(f"miss {name}: expected {truth!r}, read {text!r} ({why})", file=sys.stderr)
     report = {k: v for k, v in asdict(result).items() if k != "errors"}
     report.update(
         model=args.model,
@@ -136,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         misses=len(result.errors),
         load_average=os.getloadavg()[0],
     )
-    print(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2) if args.json else _text_report(report, result))
     return 0
 
 

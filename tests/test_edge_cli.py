@@ -294,7 +294,10 @@ def test_synthetic_and_evaluate_command_lines(tmp_path, capsys, tiny_model):
     assert len(labels) == 3 and (tmp_path / "v.avi").stat().st_size > 0
     capsys.readouterr()
     assert (
-        evaluate.main(["--frames", str(out), "--model", str(tiny_model), "--show-errors", "0"]) == 0
+        evaluate.main(
+            ["--frames", str(out), "--model", str(tiny_model), "--show-errors", "0", "--json"]
+        )
+        == 0
     )
     report = json.loads(capsys.readouterr().out)
     assert report["frames"] == 3 and 0 <= report["exact_match"] <= 1 and report["p50_ms"] > 0
