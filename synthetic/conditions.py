@@ -78,14 +78,39 @@ def thin_strokes(coverage: np.ndarray, passes: int = 2) -> np.ndarray:
     return cv2.erode(coverage, np.ones((3, 3), np.uint8), iterations=passes)
 
 
-def thin_to_pen(coverage: np.ndarray, half_width_px: float = 1.2) -> np.ndarray:
-    """Return the coverage thinned until its strokes are about 2 * `half_width_px` wide."""
-    dist = cv2.distanceTransform((coverage > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
-    inside = dist[dist > 0]
-    if inside.size == 0:
-        return coverage
-    passes = int(round(np.percentile(inside, 90) - half_width_px))
-    return thin_strokes(coverage, passes) if passes > 0 else coverage
+def _skeleton(mask: np.ndarray) -> np.ndarray:
+    """Return the one-pixel centre lines of a boolean mask (Zhang-Suen thinning)."""
+    img = np.pad(mask.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            c = img[1:-1, 1:-1]
+            p2, p3, p4 = img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:]
+            p5, p6, p7 = img[2:, 2:], img[2:, 1:-1], img[2:, :-2]
+            p8, p9 = img[1:-1, :-2], img[:-2, :-2]
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9]
+            neighbours = sum(p.astype(np.int32) for p in ring)
+            rises = sum(
+                ((ring[i] == 0) & (ring[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8)
+            )
+            if step == 0:
+                open_side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
+            else:
+                open_side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+            drop = (c == 1) & (neighbours >= 2) & (neighbours <= 6) & (rises == 1) & open_side
+            if drop.any():
+                c[drop] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def pen_line(coverage: np.ndarray, width_px: float = 2.5) -> np.ndarray:
+    """Return the coverage redrawn along its centre lines by a pen `width_px` wide (a ballpoint)."""
+    line = _skeleton(coverage > 0.5).astype(np.float32)
+    side = max(1, int(round(width_px)))
+    line = cv2.dilate(line, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    return np.clip(cv2.GaussianBlur(line, (0, 0), 0.6), 0.0, 1.0)
 
 
 def soften(coverage: np.ndarray, grow_px: int = 4, blur_px: int = 9) -> np.ndarray:

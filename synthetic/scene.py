@@ -203,14 +203,16 @@ def draw_frame(
     if "small_beside_tall" in conditions:  # a small 1 is only a tick: shrink a rounder digit
         candidates = [i for i, ch in enumerate(text) if ch != "1"] or [0]
         small = candidates[rng.integers(len(candidates))]
+    faint = "faint_pen" in conditions
+    pen_px = rng.uniform(1.5, 3.0)  # a ballpoint's line on a VGA frame
     for alpha, x, y in _place_row(glyphs, rng, width, height, conditions, small) if text else []:
-        _paste_max(alpha_page, alpha, x, y)
+        _paste_max(alpha_page, C.pen_line(alpha, pen_px) if faint else alpha, x, y)
     for _ in range(rng.integers(0, 6)):  # dust and pen specks: never a digit
         cx, cy = int(rng.integers(0, width)), int(rng.integers(0, height))
         cv2.circle(alpha_page, (cx, cy), int(rng.integers(1, 3)), float(rng.uniform(0.3, 0.9)), -1)
     alpha_page *= rng.uniform(0.75, 1.0)
-    if "faint_pen" in conditions:  # a ballpoint: strokes 2-3 px wide, half the contrast
-        alpha_page = C.thin_to_pen(alpha_page, rng.uniform(0.8, 1.5)) * rng.uniform(0.45, 0.7)
+    if faint:  # a ballpoint pressed lightly: about half the contrast
+        alpha_page *= rng.uniform(0.45, 0.7)
     img = page * (1 - alpha_page[..., None]) + ink_color[None, None, :] * alpha_page[..., None]
     if "hard_shadow" in conditions:
         x_px, angle = rng.uniform(0.15, 0.85) * width, rng.uniform(0, 360)
@@ -224,7 +226,7 @@ def draw_frame(
     img = cv2.warpPerspective(
         img, cv2.getPerspectiveTransform(src, dst), (width, height), borderMode=cv2.BORDER_REPLICATE
     )
-    sigma = rng.uniform(0.0, 1.0 if "faint_pen" in conditions else 1.6)
+    sigma = rng.uniform(0.0, 1.0 if faint else 1.6)
     if sigma > 0.3:
         img = cv2.GaussianBlur(img, (0, 0), sigma)
     img = img * 255.0 + rng.normal(0, rng.uniform(1.0, 7.0), img.shape)
