@@ -7,7 +7,7 @@ import pytest
 from edge_app.model import load_classifier
 from edge_app.reader import read_digits
 from edge_app.reject import Evidence, is_suspect, nothing_here
-from tests import photo_conditions as C
+from synthetic import conditions as C
 
 MIN_HEIGHT_PX = 10  # ReaderOptions().min_digit_height_px
 # Harder than the empty pages of test_photo_conditions: more grain, a worse JPEG, deeper shadows.
