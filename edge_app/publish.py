@@ -89,6 +89,17 @@ def _readable(folder: Path) -> None:
         os.chmod(entry, FILE_MODE & ~umask())
 
 
+def _settle_copied_pointer(pointer: Path) -> None:
+    """Make a run pointer that is a real folder an ordinary old run, so a link can replace it.
+
+    A folder copied with its links followed (scp -r, shutil.copytree) holds the pointer as a plain
+    folder and the published names as plain files: the next switch must still work.
+    """
+    if pointer.is_dir() and not pointer.is_symlink():
+        stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        os.rename(pointer, pointer.with_name(f"{pointer.name}-copied-{stamp}"))
+
+
 def commit_run(out: Path, kind: str, staging: Path) -> tuple[Path, ...]:
     """Publish the files in `staging` as `out/<name>` in one switch; return the published paths."""
     runs = out / RUNS_DIR
@@ -98,6 +109,7 @@ def commit_run(out: Path, kind: str, staging: Path) -> tuple[Path, ...]:
     os.rename(staging, run_dir)
     names = sorted(p.name for p in run_dir.iterdir())
     pointer = Path(RUNS_DIR) / kind
+    _settle_copied_pointer(runs / kind)
     new_names = [name for name in names if not os.path.lexists(out / name)]
     try:
         # Links go through the pointer, so until the switch they still show the previous run.

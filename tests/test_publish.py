@@ -36,6 +36,19 @@ def test_a_second_run_replaces_every_file_and_readers_see_plain_files(tmp_path):
     assert not list((tmp_path / RUNS_DIR).glob("*.partial"))
 
 
+def test_a_folder_copied_with_its_links_followed_takes_a_new_run(tmp_path):
+    # scp -r and shutil.copytree follow the links: the copy holds plain files and the run pointer
+    # as a real folder, which one atomic link switch cannot replace.
+    import shutil
+
+    _publish(tmp_path / "pc", "one")
+    shutil.copytree(tmp_path / "pc", tmp_path / "copy")
+    assert not (tmp_path / "copy" / RUNS_DIR / "convert").is_symlink()
+    _publish(tmp_path / "copy", "two")
+    assert _visible(tmp_path / "copy") == dict.fromkeys(NAMES, "two")
+    assert (tmp_path / "copy" / RUNS_DIR / "convert").is_symlink()
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

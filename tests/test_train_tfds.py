@@ -62,7 +62,8 @@ def test_train_cli_runs_end_to_end_through_tfds(no_mnist_dir, tmp_path, capsys):
         code = train_cli.main(["--recipe", "seed", "--epochs", "1", "--out", str(out)])
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["model.keras", "train_metrics.json"]
+    published = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert published == ["model.keras", "train_metrics.json"]
     metrics = json.loads((out / "train_metrics.json").read_text())
     assert metrics["data"]["source"] == "tfds:mnist"
     assert metrics["data"]["test_images"] == MOCK_IMAGES
