@@ -46,7 +46,8 @@ from benchmarks.runners import (  # noqa: E402
 )
 from benchmarks.stats import NS_PER_US, throughput_per_s, time_calls  # noqa: E402
 from convert.variants import VARIANTS  # noqa: E402 - numpy only: no TensorFlow at import
-from edge_app.artifacts import MANIFEST_NAME, atomic_write_json, atomic_write_text  # noqa: E402
+from edge_app import manifest  # noqa: E402
+from edge_app.artifacts import atomic_write_json, atomic_write_text  # noqa: E402
 from edge_app.cli_args import positive_int  # noqa: E402
 from edge_app.errors import UserError  # noqa: E402
 
@@ -142,34 +143,31 @@ def find_models(folder: Path) -> list[Model]:
     return sorted(found, key=lambda m: (m.kind, rank.get(m.variant, len(rank)), m.variant))
 
 
-def _accuracies_in(obj, found: dict[str, float]) -> None:
-    """Collect {file name: accuracy} from any object in a report that names a file and its accuracy."""
-    if isinstance(obj, dict):
-        name, accuracy = obj.get("file", obj.get("path")), obj.get("accuracy")
-        if isinstance(name, str) and isinstance(accuracy, int | float):
-            found.setdefault(Path(name).name, float(accuracy))
-        for value in obj.values():
-            _accuracies_in(value, found)
-    elif isinstance(obj, list):
-        for value in obj:
-            _accuracies_in(value, found)
-
-
 def known_accuracies(folder: Path) -> dict[str, float]:
-    """Return {file name: test accuracy} from manifest.json, convert_report.json and train_metrics.json."""
+    """Return {file name: test accuracy} from manifest.json, convert_report.json's ONNX entries
+    and train_metrics.json; a file that is missing or unreadable adds nothing."""
     found: dict[str, float] = {}
-    for name in (MANIFEST_NAME, "convert_report.json"):
-        try:
-            _accuracies_in(json.loads((folder / name).read_text()), found)
-        except (OSError, ValueError):
-            continue
     try:
-        test_accuracy = json.loads((folder / "train_metrics.json").read_text()).get("test_accuracy")
-        if isinstance(test_accuracy, int | float):
-            found.setdefault(KERAS_FILE, float(test_accuracy))
-    except (OSError, ValueError, AttributeError):
+        listed = manifest.read(manifest.path_in(folder))
+        found.update({entry.file: entry.accuracy for entry in listed.models.values()})
+    except manifest.ManifestError:
         pass
+    onnx = _json_object(folder / "convert_report.json").get("onnx", {})
+    for entry in (onnx.get("models") or {}).values() if isinstance(onnx, dict) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("accuracy"), int | float):
+            found.setdefault(str(entry.get("path")), float(entry["accuracy"]))
+    test_accuracy = _json_object(folder / "train_metrics.json").get("test_accuracy")
+    if isinstance(test_accuracy, int | float):
+        found.setdefault(KERAS_FILE, float(test_accuracy))
     return found
+
+
+def _json_object(path: Path) -> dict:
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
 
 
 class Bench:

@@ -10,9 +10,9 @@ from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
 from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions, ConvertResult
 from convert.report import CONFUSION_PNG, REPORT_MD
 from convert.variants import VARIANTS
-from edge_app.artifacts import MANIFEST_NAME
 from edge_app.cli_args import fraction, non_negative_float
 from edge_app.errors import UserError
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.publish import sigterm_as_interrupt
 from edge_app.runtime import RUNTIME_CHOICES
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_app import manifest
 from tests.conftest import ROOT, run_module
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import write_tiny_model
 
 LATENCY = "benchmarks/latency.py"
 RESULT_KEYS = {
@@ -46,20 +48,12 @@ def tiny_bench_artifacts(tmp_path_factory) -> Path:
     Only the file layout matters here, not quantization: the benchmark's numbers are not checked.
     """
     folder = tmp_path_factory.mktemp("bench_artifacts")
-    data = tiny_classifier_tflite()
-    (folder / "model_float32.tflite").write_bytes(data)
-    (folder / "model_int8.tflite").write_bytes(data)
-    (folder / "manifest.json").write_text(
-        json.dumps(
-            {
-                "format": 1,
-                "models": {
-                    "float32": {"file": "model_float32.tflite", "accuracy": 0.5},
-                    "int8": {"file": "model_int8.tflite", "accuracy": 0.4},
-                },
-            }
-        )
-    )
+    write_tiny_model(folder / "model_float32.tflite", accuracy=0.5)
+    float32 = manifest.read(manifest.path_in(folder)).models["int8"]
+    (folder / "model_int8.tflite").write_bytes((folder / "model_float32.tflite").read_bytes())
+    int8 = dataclasses.replace(float32, file="model_int8.tflite", accuracy=0.4)
+    listed = manifest.Manifest(models={"float32": float32, "int8": int8})
+    manifest.write(manifest.path_in(folder), listed)
     return folder
 
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from convert.variants import VARIANTS, variant_file
-from edge_app.artifacts import read_manifest, sha256_file
+from edge_app import manifest
+from edge_app.artifacts import sha256_file
 from edge_app.runtime import Classifier, load_interpreter_class, to_float
 from tests.conftest import run_module
 
@@ -124,30 +125,20 @@ def test_report_contents(tiny_artifacts):
 
 
 def test_manifest_contents(tiny_artifacts):
-    manifest = read_manifest(tiny_artifacts)
-    assert manifest["format"] == 1
-    assert manifest["default_model"] == "int8"
-    assert manifest["labels"] == [str(d) for d in range(10)]
-    assert manifest["preprocessing"] == {
-        "image_size": 28,
-        "digit_box": 20,
-        "polarity": "white_on_black",
-        "scale": [0, 1],
-        "centering": "center_of_mass",
-    }
-    assert set(manifest["models"]) == set(VARIANTS)
-    for name, entry in manifest["models"].items():
-        path = tiny_artifacts / entry["file"]
-        assert entry["file"] == variant_file(name)
-        assert entry["sha256"] == sha256_file(path) and entry["size_bytes"] == path.stat().st_size
+    listed = manifest.read(manifest.path_in(tiny_artifacts))
+    assert set(listed.models) == set(VARIANTS)
+    for name, entry in listed.models.items():
+        path = tiny_artifacts / entry.file
+        assert entry.file == variant_file(name)
+        assert entry.sha256 == sha256_file(path) and entry.size_bytes == path.stat().st_size
         classifier = Classifier(path)
-        assert entry["input"] == classifier.input_spec.to_json()
-        assert entry["output"] == classifier.output_spec.to_json()
-        assert 0 < entry["accuracy"] <= 1
-    int8_input = manifest["models"]["int8"]["input"]
-    assert int8_input["dtype"] == "uint8" and int8_input["zero_point"] == 0
-    assert int8_input["scale"] == pytest.approx(1 / 255)
-    assert manifest["models"]["float32"]["input"]["dtype"] == "float32"
+        assert entry.input == classifier.input_spec
+        assert entry.output == classifier.output_spec
+        assert 0 < entry.accuracy <= 1
+    int8_input = listed.models["int8"].input
+    assert int8_input.dtype == "uint8" and int8_input.zero_point == 0
+    assert int8_input.scale == pytest.approx(1 / 255)
+    assert listed.models["float32"].input.dtype == "float32"
 
 
 def test_int8_reads_raw_pixels_like_float(tiny_artifacts, mnist):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ import synthetic.__main__ as synthetic_cli
 from edge_app.__main__ import main
 from edge_app.artifacts import sha256_file
 from tests.conftest import ROOT, run_module
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import tiny_classifier_tflite, write_tiny_model
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = {"golden_42.jpg": ("42", 11), "golden_2026.jpg": ("2026", 12), "golden_7.jpg": ("7", 13)}
@@ -48,9 +49,7 @@ def trained_model(trained_artifacts) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "model_int8.tflite"
-    path.write_bytes(tiny_classifier_tflite())
-    return path
+    return write_tiny_model(tmp_path_factory.mktemp("model") / "model_int8.tflite")
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +147,13 @@ def test_running_the_app_never_imports_tensorflow(frames_dir, tiny_model):
 def _one_line_error(capsys, argv: list[str], code: int = 2, match: str = "") -> str:
     assert main(argv) == code
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(err) == 1 and match in err[0], err
+    assert len(err) == 1 and re.search(match, err[0]), err
     return err[0]
 
 
 def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model):
-    src = ["--source", str(frames_dir), "--headless", "--max-frames", "1"]
+    # --no-verify: these files are not in any manifest; what is checked is loading them.
+    src = ["--source", str(frames_dir), "--headless", "--max-frames", "1", "--no-verify"]
     _one_line_error(
         capsys, [*src, "--model", str(tmp_path / "missing.tflite")], match="does not exist"
     )
@@ -172,9 +172,9 @@ def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model
 
 
 def test_manifest_mismatch_is_refused_unless_no_verify(tmp_path, capsys, frames_dir, tiny_model):
-    model = tmp_path / "model_int8.tflite"
-    model.write_bytes(tiny_model.read_bytes())
-    manifest = {"format": 1, "models": {"int8": {"file": model.name, "sha256": "0" * 64}}}
+    model = write_tiny_model(tmp_path / "model_int8.tflite")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["models"]["int8"]["sha256"] = "0" * 64
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
     _one_line_error(capsys, args, match="does not match manifest.json")
@@ -182,6 +182,33 @@ def test_manifest_mismatch_is_refused_unless_no_verify(tmp_path, capsys, frames_
     manifest["models"]["int8"]["sha256"] = sha256_file(model)
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     assert main(args) == 0
+
+
+def test_model_check_fails_closed_unless_no_verify(tmp_path, capsys, frames_dir):
+    """No manifest, a manifest that is not a file or not JSON, or a model it does not list: exit 2."""
+    model = write_tiny_model(tmp_path / "model_int8.tflite")
+    listed = (tmp_path / "manifest.json").read_text()
+    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
+    (tmp_path / "manifest.json").unlink()
+    _one_line_error(capsys, args, match="not found; run `python -m convert`.*--no-verify")
+    assert main([*args, "--no-verify"]) == 0
+    (tmp_path / "manifest.json").mkdir()
+    _one_line_error(capsys, args, match="not a regular file.*--no-verify")
+    (tmp_path / "manifest.json").rmdir()
+    (tmp_path / "manifest.json").write_text("[]")
+    _one_line_error(capsys, args, match="not a manifest.*--no-verify")
+    (tmp_path / "manifest.json").write_text(listed.replace("model_int8.tflite", "other.tflite"))
+    _one_line_error(capsys, args, match="model_int8.tflite is not listed.*--no-verify")
+    assert main([*args, "--no-verify"]) == 0
+
+
+def test_model_whose_tensors_differ_from_the_manifest_is_refused(tmp_path, capsys, frames_dir):
+    model = write_tiny_model(tmp_path / "model_int8.tflite")
+    listed = json.loads((tmp_path / "manifest.json").read_text())
+    listed["models"]["int8"]["input"]["dtype"] = "uint8"
+    (tmp_path / "manifest.json").write_text(json.dumps(listed))
+    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
+    _one_line_error(capsys, args, match="input is .*manifest.json says")
 
 
 def test_bad_flags_and_sources(tmp_path, capsys, frames_dir, tiny_model):

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from convert.user_digits import UserDigitsCheck, user_gate_reasons
-from edge_app.artifacts import MANIFEST_NAME, sha256_bytes
+from edge_app.artifacts import sha256_bytes
 from edge_app.digit_folder import DigitFolder
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.reader import Digit, Reading
 from edge_app.reload import ModelWatcher
 from edge_app.result import FrameResult
