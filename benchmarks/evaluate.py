@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from edge_app.cli_args import fraction, non_negative_int
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.reader import read_digits
@@ -100,6 +100,7 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
     )
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.evaluate",
@@ -120,13 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         "--show-errors", type=non_negative_int, default=20, help="misread frames to list on stderr"
     )
     args = parser.parse_args(argv)
-    try:
-        classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
-        options = ReaderOptions(min_confidence=args.min_confidence)
-        result = score(load_labelled(args.frames), classifier, options)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
+    options = ReaderOptions(min_confidence=args.min_confidence)
+    result = score(load_labelled(args.frames), classifier, options)
     for name, truth, text in result.errors[: args.show_errors]:
         print(f"miss {name}: expected {truth!r}, read {text!r}", file=sys.stderr)
     report = {k: v for k, v in asdict(result).items() if k != "errors"}

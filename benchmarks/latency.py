@@ -49,7 +49,7 @@ from convert.variants import VARIANTS  # noqa: E402 - numpy only: no TensorFlow 
 from edge_app import manifest  # noqa: E402
 from edge_app.artifacts import atomic_write_json, atomic_write_text  # noqa: E402
 from edge_app.cli_args import positive_int  # noqa: E402
-from edge_app.errors import UserError  # noqa: E402
+from edge_app.errors import UserError, cli_main  # noqa: E402
 
 E2E_VARIANTS = ("float32", "int8")
 KERAS_FILE = "model.keras"
@@ -411,43 +411,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # tf.lite is measured on purpose, beside LiteRT; its deprecation notice is not news here.
     warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated.*")
-    try:
-        for path, flag in (
-            (args.json, "--json"),
-            (args.markdown, "--markdown"),
-            (args.plot, "--plot"),
-        ):
-            check_output_file(path, flag)
-        if args.plot is not None:
-            try:
-                import matplotlib  # noqa: F401
-            except ImportError:
-                raise UserError("--plot needs matplotlib: pip install matplotlib") from None
-        if not args.artifacts.is_dir():
-            raise UserError(
-                f"no artifacts folder {args.artifacts}/; make it with `{MAKE_ARTIFACTS}`"
-            )
-        threads = args.threads or (
-            (1,) if args.quick else tuple(dict.fromkeys((1, os.cpu_count() or 1)))
-        )
-        test_set = None
-        if args.accuracy:
-            from train.data import load_mnist
+    for path, flag in (
+        (args.json, "--json"),
+        (args.markdown, "--markdown"),
+        (args.plot, "--plot"),
+    ):
+        check_output_file(path, flag)
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UserError("--plot needs matplotlib: pip install matplotlib") from None
+    if not args.artifacts.is_dir():
+        raise UserError(f"no artifacts folder {args.artifacts}/; make it with `{MAKE_ARTIFACTS}`")
+    threads = args.threads or (
+        (1,) if args.quick else tuple(dict.fromkeys((1, os.cpu_count() or 1)))
+    )
+    test_set = None
+    if args.accuracy:
+        from train.data import load_mnist
 
-            mnist = load_mnist(args.data_dir)
-            test_set = (mnist.x_test, mnist.y_test)
-        bench = run(args.artifacts, args.runtimes, threads, QUICK if args.quick else FULL, test_set)
-        machine = machine_info()
-        summary = summary_lines(bench.results, bench.end_to_end, tuple(TFLITE_RUNTIMES))
-        print_report(bench, machine, summary)
-        write_outputs(args, argv, bench, machine, summary)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+        mnist = load_mnist(args.data_dir)
+        test_set = (mnist.x_test, mnist.y_test)
+    bench = run(args.artifacts, args.runtimes, threads, QUICK if args.quick else FULL, test_set)
+    machine = machine_info()
+    summary = summary_lines(bench.results, bench.end_to_end, tuple(TFLITE_RUNTIMES))
+    print_report(bench, machine, summary)
+    write_outputs(args, argv, bench, machine, summary)
     return 0
 
 

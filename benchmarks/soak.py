@@ -29,7 +29,7 @@ from benchmarks.memory import peak_rss_mb, rss_mb  # noqa: E402
 from benchmarks.stats import NS_PER_S  # noqa: E402
 from edge_app.artifacts import atomic_write_json  # noqa: E402
 from edge_app.cli_args import positive_int  # noqa: E402
-from edge_app.errors import UserError  # noqa: E402
+from edge_app.errors import UserError, cli_main  # noqa: E402
 
 DEFAULT_FRAMES = 50_000
 WINDOW_FRAMES = 5_000
@@ -221,30 +221,25 @@ def _print_window(done: int, w: Window) -> None:
     print(f"{done:>8} {w.p50_ms:>8.2f} {w.p99_ms:>8.2f} {w.fps:>9.0f}", flush=True)
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        check_output_file(args.json, "--json")
-        if not args.model.is_file():
-            raise UserError(
-                f"no model {args.model}; make it with `python -m train && python -m convert`"
-            )
-        result = soak(
-            args.model, args.frames, args.threads, args.window, args.video_frames, _print_window
+    check_output_file(args.json, "--json")
+    if not args.model.is_file():
+        raise UserError(
+            f"no model {args.model}; make it with `python -m train && python -m convert`"
         )
-        first, last = result.windows[0], result.windows[-1]
-        print(
-            f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
-            f"{result.rss_end_mb:.1f} MB ({result.rss_growth_mb:+.1f} MB, bound {MAX_RSS_GROWTH_MB:.0f}), "
-            f"p99 first/last window {first.p99_ms:.2f}/{last.p99_ms:.2f} ms"
-        )
-        if args.json:
-            write_output(
-                args.json, "--json", lambda path: atomic_write_json(path, result.to_json())
-            )
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    result = soak(
+        args.model, args.frames, args.threads, args.window, args.video_frames, _print_window
+    )
+    first, last = result.windows[0], result.windows[-1]
+    print(
+        f"{result.frames} frames of {result.model}: RSS {result.rss_start_mb:.1f} -> "
+        f"{result.rss_end_mb:.1f} MB ({result.rss_growth_mb:+.1f} MB, bound {MAX_RSS_GROWTH_MB:.0f}), "
+        f"p99 first/last window {first.p99_ms:.2f}/{last.p99_ms:.2f} ms"
+    )
+    if args.json:
+        write_output(args.json, "--json", lambda path: atomic_write_json(path, result.to_json()))
     return 0
 
 

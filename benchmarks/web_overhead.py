@@ -36,7 +36,7 @@ from edge_app.cli_args import (  # noqa: E402
     non_negative_int,
     positive_int,
 )
-from edge_app.errors import UserError  # noqa: E402
+from edge_app.errors import cli_main  # noqa: E402
 from edge_app.model import DEFAULT_MODEL, load_classifier  # noqa: E402
 from edge_app.result import FrameResult  # noqa: E402
 from edge_app.sinks.web import WebSink  # noqa: E402
@@ -121,6 +121,7 @@ class Browser:
         connection.close()
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python benchmarks/web_overhead.py",
@@ -143,11 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=positive_int, default=1, help="interpreter threads")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="synthetic frames' seed")
     args = parser.parse_args(argv)
-    try:
-        classifier = load_classifier(args.model, "auto", args.threads, False)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    classifier = load_classifier(args.model, "auto", args.threads, False)
 
     rng = np.random.default_rng(args.seed)
     images = [make_frame(random_text(rng), rng)[0] for _ in range(DISTINCT_FRAMES)]

@@ -13,7 +13,7 @@ from edge_app import config
 from edge_app.app import AppOptions, run
 from edge_app.artifacts import sha256_file
 from edge_app.cli_args import fraction, non_negative_int, positive_float, positive_int, thread_count
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from edge_app.model import DEFAULT_MODEL
 from edge_app.options import POLARITIES, ReaderOptions
 from edge_app.pacing import IMAGE_FPS, paced
@@ -363,14 +363,11 @@ def _terminate(signum, frame) -> None:
     raise Terminated
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    try:
-        args = config.parse_args(parser, argv)
-        _check_combinations(args)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    args = config.parse_args(parser, argv)
+    _check_combinations(args)
     if args.print_config:
         print(config.config_toml(parser, args), end="")
         return 0

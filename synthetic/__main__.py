@@ -10,7 +10,7 @@ import os
 import sys
 
 from edge_app.cli_args import bounded, fraction, positive_int
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from synthetic.folder import generate
 from synthetic.scene import STYLES, SceneOptions
 from synthetic.video import write_video
@@ -18,6 +18,7 @@ from synthetic.video import write_video
 MAX_SEED = 2**32 - 1
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m synthetic",
@@ -48,21 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: fonts and strokes)",
     )
     args = parser.parse_args(argv)
-    try:
-        styles = tuple(s for s in args.styles.split(",") if s)
-        if not styles or any(s not in STYLES for s in styles):
-            raise UserError(
-                f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
-            )
-        options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
-        labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
-        print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
-        if args.video:
-            n = write_video(args.out, args.video, hold=args.hold)
-            print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    styles = tuple(s for s in args.styles.split(",") if s)
+    if not styles or any(s not in STYLES for s in styles):
+        raise UserError(f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}")
+    options = SceneOptions(no_digit_fraction=args.no_digit_fraction, styles=styles)
+    labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
+    print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
+    if args.video:
+        n = write_video(args.out, args.video, hold=args.hold)
+        print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
     return 0
 
 
