@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convert.evaluate import ClassStats, VariantEval
-from convert.gate import OPENCV_MIN_AGREEMENT as OPENCV_TRUSTED_AGREEMENT
 from convert.gate import GateResult
+from convert.opencv_dnn import OPENCV_MIN_AGREEMENT
 from convert.variants import VARIANT_NOTES
 from edge_app.manifest import Manifest, ModelEntry
 
@@ -99,7 +99,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         cv = v["opencv_dnn"]
         if not cv["loaded"]:
             cv_text = "cannot load"
-        elif cv["agreement_with_litert"] < OPENCV_TRUSTED_AGREEMENT:
+        elif cv["agreement_with_litert"] < OPENCV_MIN_AGREEMENT:
             # OpenCV loads some quantized files but computes them wrongly, without an error.
             cv_text = f"loads, wrong answers (agrees {cv['agreement_with_litert']:.4f})"
         else:

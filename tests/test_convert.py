@@ -45,7 +45,7 @@ def test_every_variant_is_static_without_shape_op(tiny_artifacts, variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_op_names_from_the_flatbuffer_match_the_interpreter(tiny_artifacts, variant):
-    from convert.variants import op_names
+    from convert.tflite_schema import op_names
 
     path = tiny_artifacts / variant_file(variant)
     assert op_names(path.read_bytes()) == ops_of(path)
