@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.stats import summarize_ns
 from edge_app.cli_args import fraction, non_negative_int
 from edge_app.errors import UserError, cli_main
 from edge_app.model import DEFAULT_MODEL, load_classifier
@@ -75,8 +76,8 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
         frame = _decode(data)
         t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
         text = read_digits(frame, classifier, options).text
-        cpu.append((time.thread_time_ns() - c0) / 1e6)
-        times.append((time.perf_counter_ns() - t0) / 1e6)
+        cpu.append(time.thread_time_ns() - c0)
+        times.append(time.perf_counter_ns() - t0)
         if truth:
             numbers += 1
             hits += text == truth
@@ -86,6 +87,7 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
             false += text != ""
         if text != truth:
             errors.append((name, truth, text))
+    wall = summarize_ns(times) if times else None
     return Score(
         frames=len(items),
         number_frames=numbers,
@@ -93,9 +95,9 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS) -> Score:
         digit_frames_unread=unread,
         blank_frames=blanks,
         false_readings=false / max(1, blanks),
-        p50_ms=float(np.percentile(times, 50)) if times else 0.0,
-        p99_ms=float(np.percentile(times, 99)) if times else 0.0,
-        cpu_p50_ms=float(np.percentile(cpu, 50)) if cpu else 0.0,
+        p50_ms=wall.p50_ms if wall else 0.0,
+        p99_ms=wall.p99_ms if wall else 0.0,
+        cpu_p50_ms=summarize_ns(cpu).p50_ms if cpu else 0.0,
         errors=tuple(errors),
     )
 

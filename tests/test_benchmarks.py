@@ -138,7 +138,7 @@ def test_unwritable_output_fails_before_measuring(flag, tiny_bench_artifacts, tm
     "args", [["--threads", "0"], ["--threads", "one"], ["--bogus"], ["--runtimes", "cuda"]]
 )
 def test_bad_flags_exit_2_without_traceback(args, tmp_path):
-    from benchmarks import latency
+    from benchmarks import latency_cli as latency
 
     with pytest.raises(SystemExit) as exit_info:
         latency.main(["--artifacts", str(tmp_path), *args])
@@ -177,9 +177,26 @@ def test_opencv_reason_is_one_line():
     "args", [["--seed", "-1"], ["--frames", "5"], ["--fps", "-1"], ["--clients", "x"]]
 )
 def test_web_overhead_bad_flags_exit_2(args, capsys):
-    from benchmarks import web_overhead
+    from benchmarks import web_overhead_cli as web_overhead
 
     with pytest.raises(SystemExit) as exit_info:
         web_overhead.main(args)
     assert exit_info.value.code == 2
     assert f"argument {args[0]}:" in capsys.readouterr().err
+
+
+def test_web_overhead_writes_json(tmp_path, capsys):
+    from benchmarks import web_overhead_cli as web_overhead
+
+    model = write_tiny_model(tmp_path / "model_int8.tflite")
+    out = tmp_path / "web.json"
+    args = ["--model", str(model), "--frames", "10", "--rounds", "1", "--clients", "1"]
+    assert web_overhead.main([*args, "--fps", "0", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert {(r["clock"], r["mode"]) for r in data["rows"]} == {
+        (clock, mode) for clock in ("wall", "reader CPU") for mode in ("headless", "web")
+    }
+    for row in data["rows"]:
+        assert row["frames"] == 10 and 0 < row["p50_ms"] <= row["p99_ms"]
+    assert data["settings"]["clients"] == 1 and set(data["machine"]) >= MACHINE_KEYS
+    assert f"wrote {out}" in capsys.readouterr().out
