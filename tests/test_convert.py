@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from convert.variants import VARIANTS, variant_file
-from edge_app import manifest
 from edge_app.artifacts import sha256_file
 from edge_app.runtime import Classifier, load_interpreter_class, to_float
 from tests.conftest import run_module
@@ -122,23 +121,6 @@ def test_report_contents(tiny_artifacts):
     md = (tiny_artifacts / "convert_report.md").read_text()
     assert "| int8 |" in md and "model_int8.tflite" in md
     assert (tiny_artifacts / "confusion_int8.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_manifest_contents(tiny_artifacts):
-    listed = manifest.read(manifest.path_in(tiny_artifacts))
-    assert set(listed.models) == set(VARIANTS)
-    for name, entry in listed.models.items():
-        path = tiny_artifacts / entry.file
-        assert entry.file == variant_file(name)
-        assert entry.sha256 == sha256_file(path) and entry.size_bytes == path.stat().st_size
-        classifier = Classifier(path)
-        assert entry.input == classifier.input_spec
-        assert entry.output == classifier.output_spec
-        assert 0 < entry.accuracy <= 1
-    int8_input = listed.models["int8"].input
-    assert int8_input.dtype == "uint8" and int8_input.zero_point == 0
-    assert int8_input.scale == pytest.approx(1 / 255)
-    assert listed.models["float32"].input.dtype == "float32"
 
 
 def test_int8_reads_raw_pixels_like_float(tiny_artifacts, mnist):

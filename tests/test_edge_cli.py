@@ -26,7 +26,6 @@ import pytest
 import synthetic
 import synthetic.__main__ as synthetic_cli
 from edge_app.__main__ import main
-from edge_app.artifacts import sha256_file
 from tests.conftest import ROOT, run_module
 from tests.tiny_tflite import tiny_classifier_tflite, write_tiny_model
 
@@ -169,46 +168,6 @@ def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model
     wrong = tmp_path / "wrong.tflite"
     wrong.write_bytes(tiny_classifier_tflite(side=32))
     _one_line_error(capsys, [*src, "--model", str(wrong)], match="28x28")
-
-
-def test_manifest_mismatch_is_refused_unless_no_verify(tmp_path, capsys, frames_dir, tiny_model):
-    model = write_tiny_model(tmp_path / "model_int8.tflite")
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["models"]["int8"]["sha256"] = "0" * 64
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
-    _one_line_error(capsys, args, match="does not match manifest.json")
-    assert main([*args, "--no-verify"]) == 0
-    manifest["models"]["int8"]["sha256"] = sha256_file(model)
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert main(args) == 0
-
-
-def test_model_check_fails_closed_unless_no_verify(tmp_path, capsys, frames_dir):
-    """No manifest, a manifest that is not a file or not JSON, or a model it does not list: exit 2."""
-    model = write_tiny_model(tmp_path / "model_int8.tflite")
-    listed = (tmp_path / "manifest.json").read_text()
-    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
-    (tmp_path / "manifest.json").unlink()
-    _one_line_error(capsys, args, match="not found; run `python -m convert`.*--no-verify")
-    assert main([*args, "--no-verify"]) == 0
-    (tmp_path / "manifest.json").mkdir()
-    _one_line_error(capsys, args, match="not a regular file.*--no-verify")
-    (tmp_path / "manifest.json").rmdir()
-    (tmp_path / "manifest.json").write_text("[]")
-    _one_line_error(capsys, args, match="not a manifest.*--no-verify")
-    (tmp_path / "manifest.json").write_text(listed.replace("model_int8.tflite", "other.tflite"))
-    _one_line_error(capsys, args, match="model_int8.tflite is not listed.*--no-verify")
-    assert main([*args, "--no-verify"]) == 0
-
-
-def test_model_whose_tensors_differ_from_the_manifest_is_refused(tmp_path, capsys, frames_dir):
-    model = write_tiny_model(tmp_path / "model_int8.tflite")
-    listed = json.loads((tmp_path / "manifest.json").read_text())
-    listed["models"]["int8"]["input"]["dtype"] = "uint8"
-    (tmp_path / "manifest.json").write_text(json.dumps(listed))
-    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
-    _one_line_error(capsys, args, match="input is .*manifest.json says")
 
 
 def test_bad_flags_and_sources(tmp_path, capsys, frames_dir, tiny_model):

@@ -1,4 +1,4 @@
-"""manifest.json: round trip, and every malformed file is one ManifestError, never a crash or a hang."""
+"""manifest.json: what convert writes, the round trip, and every malformed file is one ManifestError, never a crash or a hang."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import resource
 
 import pytest
 
+from convert.variants import VARIANTS, variant_file
 from edge_app import manifest
-from edge_app.runtime import TensorSpec
+from edge_app.artifacts import sha256_file
+from edge_app.runtime import Classifier, TensorSpec
 
 SPEC = TensorSpec(dtype="uint8", shape=(1, 28, 28), scale=1 / 255, zero_point=0)
 ENTRY = manifest.ModelEntry(
@@ -101,3 +103,20 @@ def test_missing_folder_or_fifo_manifest(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(manifest.ManifestError, match="not a regular file"):
         manifest.read(fifo)  # returns at once: opening a FIFO must not wait for a writer
+
+
+def test_manifest_contents(tiny_artifacts):
+    listed = manifest.read(manifest.path_in(tiny_artifacts))
+    assert set(listed.models) == set(VARIANTS)
+    for name, entry in listed.models.items():
+        path = tiny_artifacts / entry.file
+        assert entry.file == variant_file(name)
+        assert entry.sha256 == sha256_file(path) and entry.size_bytes == path.stat().st_size
+        classifier = Classifier(path)
+        assert entry.input == classifier.input_spec
+        assert entry.output == classifier.output_spec
+        assert 0 < entry.accuracy <= 1
+    int8_input = listed.models["int8"].input
+    assert int8_input.dtype == "uint8" and int8_input.zero_point == 0
+    assert int8_input.scale == pytest.approx(1 / 255)
+    assert listed.models["float32"].input.dtype == "float32"
