@@ -1,5 +1,5 @@
 """The convert pipeline on a real tiny model: static graphs, batched vs one image, OpenCV DNN,
-manifest and report contents, a gate that fails, and no half-written artifacts."""
+report contents, a gate that fails, and no half-written artifacts (the manifest: test_manifest.py)."""
 
 from __future__ import annotations
 
@@ -40,14 +40,6 @@ def test_every_variant_is_static_without_shape_op(tiny_artifacts, variant):
     assert "SHAPE" not in ops, ops
     assert "FULLY_CONNECTED" in ops
     assert list(Classifier(path).input_spec.shape) == [1, 28, 28]
-
-
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_op_names_from_the_flatbuffer_match_the_interpreter(tiny_artifacts, variant):
-    from convert.tflite_schema import op_names
-
-    path = tiny_artifacts / variant_file(variant)
-    assert op_names(path.read_bytes()) == ops_of(path)
 
 
 def test_static_export_changes_no_answer_and_the_shape_check_can_fail(
