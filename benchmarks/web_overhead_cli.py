@@ -43,7 +43,9 @@ from synthetic import make_frame, random_text
 
 POLL_INTERVAL_S = 0.5  # the page's /api/reading poll
 DISTINCT_FRAMES = 24  # synthetic frames generated, cycled through each round
-ALLOWED_OVERHEAD = 0.10  # the bound on the web view's cost
+# The web view may cost the reader at most this share of its per-frame time: beyond it, a
+# camera at 30 fps on a Pi starts dropping frames.
+ALLOWED_OVERHEAD = 0.10
 MIN_FRAMES = 10  # per round: fewer make the percentiles meaningless
 
 
