@@ -55,7 +55,7 @@ def test_train_cli_interrupted_mid_write_leaves_no_partial_model(tmp_path, monke
     import train.fit
     from train.model import build_mlp
 
-    def fake_train_model(data, recipe, seed=0, epochs=None, verbose="auto"):
+    def fake_train_model(data, recipe, seed=0, epochs=None, verbose="auto", log=None):
         return train.fit.TrainResult(model=build_mlp(), metrics={"recipe": recipe.name})
 
     def save_half_then_fail(self, filepath, *args, **kwargs):
