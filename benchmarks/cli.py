@@ -1,13 +1,18 @@
-"""Command-line helpers shared by the benchmark scripts: help formatting and output-file checks."""
+"""Command-line helpers shared by the benchmarks: help formatting, output-file checks, child processes."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from edge_app.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -47,3 +52,16 @@ def write_output(path: Path, flag: str, write: Callable[[Path], object]) -> None
         write(path)
     except OSError as e:
         raise UserError(f"cannot write {flag} {path}: {e.strerror or e}") from e
+
+
+def run_module(module: str, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    """Run `python -m module args` in a fresh process that imports this checkout's packages."""
+    path = os.environ.get("PYTHONPATH")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), path) if p)}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -23,8 +23,9 @@ from benchmarks.breakdown import (
     format_table,
     outcome,
 )
+from benchmarks.stats import summarize_ns
 from edge_app.cli_args import fraction, non_negative_int
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from edge_app.model import DEFAULT_MODEL, load_classifier
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.reader import read_digits
@@ -92,8 +93,8 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS, condition
         frame = _decode(data)
         t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
         text = read_digits(frame, classifier, options).text
-        cpu.append((time.thread_time_ns() - c0) / 1e6)
-        times.append((time.perf_counter_ns() - t0) / 1e6)
+        cpu.append(time.thread_time_ns() - c0)
+        times.append(time.perf_counter_ns() - t0)
         if truth:
             numbers += 1
             hits += text == truth
@@ -104,6 +105,7 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS, condition
         if text != truth:
             errors.append((name, truth, text))
         outcomes[name] = outcome(truth, text)
+    wall = summarize_ns(times) if times else None
     return Score(
         frames=len(items),
         number_frames=numbers,
@@ -114,9 +116,9 @@ def score(items, classifier, options: ReaderOptions = DEFAULT_OPTIONS, condition
         wrong_digits=sum(o == WRONG_DIGITS for o in outcomes.values()),
         blank_frames=blanks,
         false_readings=false / max(1, blanks),
-        p50_ms=float(np.percentile(times, 50)) if times else 0.0,
-        p99_ms=float(np.percentile(times, 99)) if times else 0.0,
-        cpu_p50_ms=float(np.percentile(cpu, 50)) if cpu else 0.0,
+        p50_ms=wall.p50_ms if wall else 0.0,
+        p99_ms=wall.p99_ms if wall else 0.0,
+        cpu_p50_ms=summarize_ns(cpu).p50_ms if cpu else 0.0,
         errors=tuple(errors),
         by_condition=by_condition(outcomes, conditions or {}),
     )
@@ -132,6 +134,7 @@ def _text_report(report: dict, result: Score) -> str:
     return "\n".join([*summary, "", format_table(result.by_condition)])
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.evaluate",
@@ -153,14 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     args = parser.parse_args(argv)
-    try:
-        classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
-        options = ReaderOptions(min_confidence=args.min_confidence)
-        items, conditions = load_labelled(args.frames), read_conditions(args.frames)
-        result = score(items, classifier, options, conditions)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    classifier = load_classifier(args.model, args.runtime, 1, verify=not args.no_verify)
+    options = ReaderOptions(min_confidence=args.min_confidence)
+    items, conditions = load_labelled(args.frames), read_conditions(args.frames)
+    result = score(items, classifier, options, conditions)
     for name, truth, text in result.errors[: args.show_errors]:
         why = " ".join([outcome(truth, text), *conditions.get(name, ())])
         print(f"miss {name}: expected {truth!r}, read {text!r} ({why})", file=sys.stderr)

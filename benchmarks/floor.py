@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import numpy as np
 
+from convert import tflite_schema
 from edge_app.runtime import IMAGE_SIZE_PX
 
 FLAT_SIZE = IMAGE_SIZE_PX * IMAGE_SIZE_PX
@@ -14,25 +14,11 @@ FLAT_SIZE = IMAGE_SIZE_PX * IMAGE_SIZE_PX
 TFLITE_FILE_IDENTIFIER = b"TFL3"
 TFLITE_SCHEMA_VERSION = 3
 ONNX_OPSET = 13
-# The generated flatbuffer schema ships inside LiteRT (and TensorFlow), so no TensorFlow is needed.
-SCHEMA_MODULES = (
-    "ai_edge_litert.schema_py_generated",
-    "tensorflow.lite.python.schema_py_generated",
-)
-
-
-def _tflite_schema():
-    for name in SCHEMA_MODULES:
-        try:
-            return importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - missing or broken install: try the next one
-            continue
-    return None
 
 
 def trivial_tflite_bytes() -> bytes | None:
     """Return a .tflite model (float32 (N,28,28) -> RESHAPE -> (N,784)), or None without a schema module."""
-    schema = _tflite_schema()
+    schema = tflite_schema.schema_module()
     if schema is None:
         return None
     import flatbuffers

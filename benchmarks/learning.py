@@ -18,7 +18,7 @@ import numpy as np
 
 from edge_app.cli_args import positive_int
 from edge_app.digit_folder import DigitFolder
-from edge_app.errors import UserError
+from edge_app.errors import cli_main
 from edge_app.preprocess import extract_digits
 from edge_app.runtime import to_float
 from synthetic.writers import WRITERS, writer_frame
@@ -45,6 +45,7 @@ def _accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float((model.predict(to_float(x), batch_size=1000, verbose=0).argmax(1) == y).mean())
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.learning",
@@ -57,39 +58,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writers", default=",".join(WRITERS), help="comma-separated writers")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from convert.model_io import load_keras_model
-        from train.data import load_mnist
-        from train.fine_tune import fine_tune
+    from convert.model_io import load_keras_model
+    from train.data import load_mnist
+    from train.fine_tune import fine_tune
 
-        mnist = load_mnist()
-        base = load_keras_model(args.model)
+    mnist = load_mnist()
+    base = load_keras_model(args.model)
+    print(
+        "writer        labelled (train/held)  held-out before -> after   "
+        f"{FRESH_DIGITS} fresh before -> after   MNIST before -> after"
+    )
+    for i, name in enumerate(args.writers.split(",")):
+        x, y = writer_digits(name, args.labelled, seed=100 + i)
+        fresh_x, fresh_y = writer_digits(name, FRESH_DIGITS, seed=200 + i)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = DigitFolder(tmp).create()
+            for crop, label in zip(x, y, strict=True):
+                folder.add_labelled([crop], str(label))
+            result = fine_tune(args.model, folder.labelled, mnist, epochs=args.epochs)
+        ft = result.metrics["fine_tune"]
+        b, a = ft["before"], ft["after"]
         print(
-            "writer        labelled (train/held)  held-out before -> after   "
-            f"{FRESH_DIGITS} fresh before -> after   MNIST before -> after"
+            f"{name:12}  {args.labelled:3} ({ft['user_digits_train']}/{ft['user_digits_held_out']})"
+            f"             {100 * b['user_held_out_accuracy']:5.1f}% -> "
+            f"{100 * a['user_held_out_accuracy']:5.1f}%          "
+            f"{100 * _accuracy(base, fresh_x, fresh_y):5.1f}% -> "
+            f"{100 * _accuracy(result.model, fresh_x, fresh_y):5.1f}%         "
+            f"{100 * b['test_accuracy']:.2f}% -> {100 * a['test_accuracy']:.2f}%",
+            flush=True,
         )
-        for i, name in enumerate(args.writers.split(",")):
-            x, y = writer_digits(name, args.labelled, seed=100 + i)
-            fresh_x, fresh_y = writer_digits(name, FRESH_DIGITS, seed=200 + i)
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = DigitFolder(tmp).create()
-                for crop, label in zip(x, y, strict=True):
-                    folder.add_labelled([crop], str(label))
-                result = fine_tune(args.model, folder.labelled, mnist, epochs=args.epochs)
-            ft = result.metrics["fine_tune"]
-            b, a = ft["before"], ft["after"]
-            print(
-                f"{name:12}  {args.labelled:3} ({ft['user_digits_train']}/{ft['user_digits_held_out']})"
-                f"             {100 * b['user_held_out_accuracy']:5.1f}% -> "
-                f"{100 * a['user_held_out_accuracy']:5.1f}%          "
-                f"{100 * _accuracy(base, fresh_x, fresh_y):5.1f}% -> "
-                f"{100 * _accuracy(result.model, fresh_x, fresh_y):5.1f}%         "
-                f"{100 * b['test_accuracy']:.2f}% -> {100 * a['test_accuracy']:.2f}%",
-                flush=True,
-            )
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
     return 0
 
 

@@ -32,7 +32,7 @@ class Result:
     note: str = field(default="", compare=False)  # e.g. "batch = loop of single images"
 
     def to_json(self) -> dict:
-        """Return the row in the JSON schema of the benchmark (issue 5): no presentation fields."""
+        """Return the row in the benchmark's JSON schema (--json): numbers only, no presentation fields."""
         data = asdict(self)
         del data["model"], data["note"]
         return {k: round(v, JSON_DECIMALS) if isinstance(v, float) else v for k, v in data.items()}

@@ -7,24 +7,20 @@ model raises `Unavailable` with a one-line reason, and that row is skipped with 
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from edge_app.runtime import RUNTIMES as TFLITE_RUNTIMES
 from edge_app.runtime import (
-    IMAGE_SIZE_PX,
     Classifier,
     load_interpreter_class,
     quantize,
     to_float,
 )
-from edge_app.runtime import RUNTIMES as TFLITE_RUNTIMES
 
 ONNXRUNTIME = "onnxruntime"
 OPENCV = "opencv"
@@ -33,9 +29,6 @@ OTHER_RUNTIMES = (ONNXRUNTIME, OPENCV, KERAS)
 ALL_RUNTIMES = (*TFLITE_RUNTIMES, *OTHER_RUNTIMES)
 # Accuracy runs the test set in chunks so runtimes without dynamic batches still finish quickly.
 EVAL_CHUNK = 256
-OPENCV_CHECK_IMAGES = 256
-# Below this top-1 agreement with LiteRT, OpenCV is computing something else, not rounding differently.
-MIN_OPENCV_AGREEMENT = 0.98
 
 
 class Unavailable(Exception):
@@ -190,112 +183,6 @@ class OnnxRunner(Runner):
         ).reshape(len(images), -1)
 
 
-def opencv_agreement(path: Path) -> float:
-    """Return the top-1 agreement of OpenCV DNN with edge_app's Classifier on random images."""
-    images = np.random.default_rng(0).integers(0, 256, (OPENCV_CHECK_IMAGES, 28, 28), np.uint8)
-    runner = OpenCVRunner(path, 1, images[0], images, checked=True)
-    runner.batch()
-    ours = np.argmax(runner.predict(images), axis=1)
-    reference = np.argmax(Classifier(path).predict(images), axis=1)
-    return float(np.mean(ours == reference))
-
-
-@functools.cache
-def _opencv_problem(path: Path) -> str | None:
-    """Run `path` through OpenCV in a child process first and compare its answers with LiteRT's.
-
-    OpenCV's TFLite importer can crash (SIGSEGV) or silently compute garbage on graphs it does not
-    expect (dynamic-range weights: about 10% on MNIST); either must cost one row, not the run.
-    """
-    root = str(Path(__file__).resolve().parent.parent)
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[2]); "
-        "from benchmarks.runners import opencv_agreement; print(opencv_agreement(sys.argv[1]))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(path), root], capture_output=True, text=True, timeout=300
-    )
-    if result.returncode < 0:
-        return f"OpenCV crashed running it (signal {-result.returncode})"
-    try:
-        agreement = float(result.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None  # it did not load: the in-process attempt reports OpenCV's own reason
-    if agreement < MIN_OPENCV_AGREEMENT:
-        return f"OpenCV runs it but gives LiteRT's top-1 on only {agreement:.0%} of images (wrong answers)"
-    return None
-
-
-class OpenCVRunner(Runner):
-    """A .tflite model through OpenCV's DNN module, fed an NCHW blob (N, 1, 28, 28) as it expects."""
-
-    runtime = OPENCV
-
-    def __init__(
-        self, path: Path, threads: int, image: np.ndarray, batch: np.ndarray, checked: bool = False
-    ):
-        try:
-            import cv2
-        except ImportError as e:
-            raise Unavailable("OpenCV is not installed") from e
-        if not hasattr(cv2.dnn, "readNetFromTFLite"):
-            raise Unavailable(
-                f"OpenCV {cv2.__version__} has no TFLite importer (needs 4.9 or later)"
-            )
-        problem = None if checked else _opencv_problem(Path(path))
-        if problem:
-            raise Unavailable(problem)
-        # OpenCV's thread count is process-wide; the benchmark sets it before every OpenCV row.
-        cv2.setNumThreads(threads)
-        self._x = self._blob(image[None])
-        # OpenCV logs a failed import on stderr too; the reason goes into the report instead.
-        log_level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-        try:
-            self.net = cv2.dnn.readNetFromTFLite(str(path))
-            self.single()
-        except cv2.error as e:
-            raise Unavailable(first_line(e)) from e
-        finally:
-            cv2.utils.logging.setLogLevel(log_level)
-        self._batch_x = self._blob(batch)
-        try:
-            self.net.setInput(self._batch_x)
-            self.native_batch = self.net.forward().shape[0] == len(batch)
-        except cv2.error:
-            self.native_batch = False
-        self._singles = None if self.native_batch else [self._blob(b[None]) for b in batch]
-
-    @staticmethod
-    def _blob(images: np.ndarray) -> np.ndarray:
-        # Fed NHWC, OpenCV silently returns garbage (about 11% on MNIST): it wants NCHW.
-        return np.ascontiguousarray(
-            to_float(images).reshape(len(images), 1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
-        )
-
-    def single(self) -> object:
-        self.net.setInput(self._x)
-        return self.net.forward()
-
-    def batch(self) -> object:
-        if self.native_batch:
-            self.net.setInput(self._batch_x)
-            return self.net.forward()
-        out = []
-        for x in self._singles:
-            self.net.setInput(x)
-            out.append(self.net.forward())
-        return out
-
-    def predict(self, images: np.ndarray) -> np.ndarray:
-        outputs = []
-        step = EVAL_CHUNK if self.native_batch else 1
-        for i in range(0, len(images), step):
-            self.net.setInput(self._blob(images[i : i + step]))
-            outputs.append(self.net.forward().reshape(-1, 10))
-        return np.concatenate(outputs)
-
-
 class KerasRunner(Runner):
     """The float Keras model: one image via model(x, training=False), batches via predict()."""
 
@@ -349,6 +236,8 @@ def open_runner(
     if runtime == ONNXRUNTIME:
         return OnnxRunner(path, threads, image, batch)
     if runtime == OPENCV:
+        from benchmarks.runner_opencv import OpenCVRunner
+
         return OpenCVRunner(path, threads, image, batch, checked or raw)
     if runtime == KERAS:
         return KerasRunner(path, image, batch)

@@ -10,6 +10,8 @@ import numpy as np
 
 NS_PER_US = 1_000
 NS_PER_S = 1_000_000_000
+US_PER_MS = 1_000
+NS_PER_MS = NS_PER_US * US_PER_MS
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,18 @@ class LatencyStats:
     mean_us: float
     stdev_us: float
     count: int
+
+    @property
+    def p50_ms(self) -> float:
+        return self.p50_us / US_PER_MS
+
+    @property
+    def p99_ms(self) -> float:
+        return self.p99_us / US_PER_MS
+
+    @property
+    def mean_ms(self) -> float:
+        return self.mean_us / US_PER_MS
 
 
 def summarize_ns(samples_ns: np.ndarray) -> LatencyStats:

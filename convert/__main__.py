@@ -10,9 +10,9 @@ from convert.gate import DEFAULT_MAX_DROP_PP, DEFAULT_MIN_AGREEMENT, GateOptions
 from convert.pipeline import DEFAULT_MODEL, DEFAULT_OUT, ConvertOptions, ConvertResult
 from convert.report import CONFUSION_PNG, REPORT_MD
 from convert.variants import VARIANTS
-from edge_app.artifacts import MANIFEST_NAME
 from edge_app.cli_args import fraction, non_negative_float
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.publish import sigterm_as_interrupt
 from edge_app.runtime import RUNTIME_CHOICES
 
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     sigterm_as_interrupt()  # a kill unwinds like Ctrl-C: staging removed, old files kept
     try:
@@ -132,9 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         from convert.pipeline import run
 
         result = run(options, log=lambda line: print(line, flush=True))
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         print("interrupted; --out holds only complete files", file=sys.stderr)
         return 130

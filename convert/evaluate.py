@@ -8,14 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.quiet import native_output_captured
-from convert.variants import op_names
+from convert.opencv_dnn import OpenCvResult, opencv_check
+from convert.tflite_schema import op_names
 from edge_app.artifacts import sha256_bytes
-from edge_app.runtime import NUM_CLASSES, Classifier, TensorSpec, to_float
+from edge_app.runtime import NUM_CLASSES, Classifier, TensorSpec
 
 # Images checked one at a time against the batched run (the batched run covers the full set).
 ONE_IMAGE_CHECK_COUNT = 256
-OPENCV_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -25,24 +24,6 @@ class ClassStats:
     accuracy: float
     per_class_accuracy: tuple[float, ...]
     confusion: tuple[tuple[int, ...], ...]
-
-
-@dataclass(frozen=True)
-class OpenCvResult:
-    """How OpenCV's DNN module handles a .tflite file: loaded or not, and its top-1 vs LiteRT."""
-
-    loaded: bool
-    accuracy: float | None = None
-    agreement_with_litert: float | None = None
-    error: str | None = None
-
-    def to_json(self) -> dict:
-        return {
-            "loaded": self.loaded,
-            "accuracy": self.accuracy,
-            "agreement_with_litert": self.agreement_with_litert,
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -97,37 +78,6 @@ def batched_and_one_image(
     agreement = float(np.mean(single.argmax(1) == probs[:count].argmax(1))) if count else 1.0
     max_diff = float(np.max(np.abs(single - probs[:count]))) if count else 0.0
     return probs, agreement, max_diff
-
-
-def opencv_check(
-    path: Path, images: np.ndarray, reference: np.ndarray, labels: np.ndarray
-) -> OpenCvResult:
-    """Run `path` in OpenCV DNN (NCHW blobs) and compare its top-1 with `reference` labels.
-
-    OpenCV reads the 28x28 input as NCHW (N, 1, 28, 28); fed NHWC it silently returns garbage.
-    """
-    import cv2
-
-    try:
-        # OpenCV logs its own import errors; the reason goes into the report instead.
-        with native_output_captured():
-            net = cv2.dnn.readNetFromTFLite(str(path))
-        blob = to_float(images)[:, None]
-        outputs = []
-        for start in range(0, len(blob), OPENCV_BATCH):
-            net.setInput(blob[start : start + OPENCV_BATCH])
-            outputs.append(np.asarray(net.forward()).reshape(-1, NUM_CLASSES))
-    except cv2.error as e:
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else "cv2.error"
-        # "OpenCV(5.0.0) /path/importer.cpp:479: error: (-2:Unspecified error) Can't create ..."
-        reason = reason.split("error) ", 1)[-1].split(" in function")[0]
-        return OpenCvResult(loaded=False, error=reason[:300])
-    predicted = np.concatenate(outputs).argmax(1)
-    return OpenCvResult(
-        loaded=True,
-        accuracy=float(np.mean(predicted == labels)),
-        agreement_with_litert=float(np.mean(predicted == reference)),
-    )
 
 
 def evaluate_variant(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convert.evaluate import VariantEval
+from convert.opencv_dnn import OPENCV_MIN_AGREEMENT
 from convert.variants import dynamic_shape_ops
 from edge_app.errors import UserError
 
@@ -15,8 +16,6 @@ DEFAULT_MAX_DROP_PP = 0.5
 DEFAULT_MIN_AGREEMENT = 0.99
 # float32 TFLite is the same arithmetic as Keras: anything below this is a conversion bug.
 FLOAT32_MIN_AGREEMENT = 0.999
-# The float32 file must read digits the same in OpenCV DNN (the dependency-free alternative).
-OPENCV_MIN_AGREEMENT = 0.999
 
 
 @dataclass(frozen=True)

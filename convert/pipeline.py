@@ -27,8 +27,10 @@ from convert.variants import (
     static_model,
     variant_file,
 )
-from edge_app.artifacts import MANIFEST_NAME, atomic_write_json, check_writable_dir, sha256_file
+from edge_app import manifest
+from edge_app.artifacts import atomic_write_json, check_writable_dir, sha256_file
 from edge_app.errors import UserError
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.paths import require_file
 from edge_app.publish import commit_run, replace_folder, staged_run
 from edge_app.runtime import to_float
@@ -248,8 +250,7 @@ def run(options: ConvertOptions, data=None, log: Log = print) -> ConvertResult:
         atomic_write_json(staging / report_mod.REPORT_JSON, report)
         staged += [staging / report_mod.REPORT_MD, staging / report_mod.REPORT_JSON]
         if gate.passed:
-            default = "int8" if "int8" in evals else options.variants[0]
-            atomic_write_json(staging / MANIFEST_NAME, report_mod.build_manifest(report, default))
+            manifest.write(staging / MANIFEST_NAME, report_mod.build_manifest(evals))
             staged.append(staging / MANIFEST_NAME)
         folder = out if gate.passed else out / REJECTED_DIR
         _drop_unlisted(staging, staged)

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from convert.evaluate import ClassStats, VariantEval
-from convert.gate import OPENCV_MIN_AGREEMENT as OPENCV_TRUSTED_AGREEMENT
 from convert.gate import GateResult
+from convert.opencv_dnn import OPENCV_MIN_AGREEMENT
 from convert.variants import VARIANT_NOTES
+from edge_app.manifest import Manifest, ModelEntry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -17,16 +18,7 @@ if TYPE_CHECKING:
 REPORT_JSON = "convert_report.json"
 REPORT_MD = "convert_report.md"
 CONFUSION_PNG = "confusion_int8.png"
-MANIFEST_FORMAT = 1
 LABELS = [str(d) for d in range(10)]
-# What the app must do to a camera crop so it looks like an MNIST digit (the training data).
-PREPROCESSING = {
-    "image_size": 28,
-    "digit_box": 20,
-    "polarity": "white_on_black",
-    "scale": [0, 1],
-    "centering": "center_of_mass",
-}
 
 
 def variant_json(ev: VariantEval) -> dict[str, Any]:
@@ -107,7 +99,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         cv = v["opencv_dnn"]
         if not cv["loaded"]:
             cv_text = "cannot load"
-        elif cv["agreement_with_litert"] < OPENCV_TRUSTED_AGREEMENT:
+        elif cv["agreement_with_litert"] < OPENCV_MIN_AGREEMENT:
             # OpenCV loads some quantized files but computes them wrongly, without an error.
             cv_text = f"loads, wrong answers (agrees {cv['agreement_with_litert']:.4f})"
         else:
@@ -187,22 +179,18 @@ def plot_confusion(confusion: Sequence[Sequence[int]], path: Path, title: str) -
     plt.close(fig)
 
 
-def build_manifest(report: Mapping[str, Any], default_model: str) -> dict[str, Any]:
-    """Return manifest.json: what the app needs to pick, verify and feed a model."""
-    return {
-        "format": MANIFEST_FORMAT,
-        "models": {
-            name: {
-                "file": v["path"],
-                "sha256": v["sha256"],
-                "size_bytes": v["size_bytes"],
-                "input": v["input"],
-                "output": v["output"],
-                "accuracy": v["accuracy"],
-            }
-            for name, v in report["variants"].items()
-        },
-        "default_model": default_model,
-        "labels": list(LABELS),
-        "preprocessing": dict(PREPROCESSING),
-    }
+def build_manifest(evals: Mapping[str, VariantEval]) -> Manifest:
+    """Return the manifest of a passing run: each variant's file, hash, tensors and accuracy."""
+    return Manifest(
+        models={
+            name: ModelEntry(
+                file=ev.path.name,
+                sha256=ev.sha256,
+                size_bytes=ev.size_bytes,
+                input=ev.input,
+                output=ev.output,
+                accuracy=ev.accuracy,
+            )
+            for name, ev in evals.items()
+        }
+    )

@@ -113,37 +113,6 @@ def _representative_dataset(images: np.ndarray) -> Callable[[], object]:
     return generate
 
 
-def _tflite_schema():
-    """Return the generated .tflite flatbuffer schema module (LiteRT's, else TensorFlow's)."""
-    try:
-        from ai_edge_litert import schema_py_generated
-    except ImportError:
-        # convert always has TensorFlow (it runs the converter), which ships the same schema.
-        from tensorflow.lite.python import schema_py_generated
-    return schema_py_generated
-
-
-def op_names(model_bytes: bytes) -> list[str]:
-    """Return the operator names of a .tflite model's main graph, in graph order.
-
-    Read from the flatbuffer itself: no interpreter to build, no private interpreter API.
-    """
-    schema = _tflite_schema()
-    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if name.isupper()}
-    model = schema.Model.GetRootAs(model_bytes, 0)
-    graph = model.Subgraphs(0)
-    ops = []
-    for i in range(graph.OperatorsLength()):
-        code = model.OperatorCodes(graph.Operators(i).OpcodeIndex())
-        # Codes above 127 live only in builtin_code; older files set only deprecated_builtin_code.
-        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-        if builtin == schema.BuiltinOperator.CUSTOM:
-            ops.append(code.CustomCode().decode())
-        else:
-            ops.append(names.get(builtin, f"BUILTIN_{builtin}"))
-    return ops
-
-
 def dynamic_shape_ops(ops: Sequence[str]) -> list[str]:
     """Return the ops in `ops` that need a dynamic batch (should be empty)."""
     return sorted(set(ops) & DYNAMIC_SHAPE_OPS)

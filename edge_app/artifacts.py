@@ -1,4 +1,4 @@
-"""Artifact files: atomic writes, SHA-256 hashes and the manifest that `convert` writes for the app."""
+"""Artifact files: atomic writes, SHA-256 hashes and writable output folders."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import Any
 
 from edge_app.errors import UserError
 
-MANIFEST_NAME = "manifest.json"
 _HASH_CHUNK_BYTES = 1 << 20
 FILE_MODE = 0o666  # before the umask, as open() creates files
 
@@ -99,16 +98,3 @@ def check_writable_dir(path: str | os.PathLike, flag: str = "--out") -> Path:
             f"cannot write to output folder {folder}: {e.strerror or e}; pick another with {flag}"
         ) from e
     return folder
-
-
-def read_manifest(folder: str | os.PathLike) -> dict[str, Any] | None:
-    """Return the manifest in `folder`, or None when there is none; a corrupt one is a UserError."""
-    path = Path(folder) / MANIFEST_NAME
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UserError(
-            f"{path} is not a readable manifest ({e}); re-run `python -m convert` to rewrite it"
-        ) from e

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from edge_app.digit_folder import DigitFolder, decode_png
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 
 SHADES = " .:-=+*#%@"  # dark to bright: the crops are white digits on black
 
@@ -69,6 +69,7 @@ def label_interactively(folder: DigitFolder, ask: Callable[[str], str] = input) 
     return labelled, digits
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m edge_app.label",
@@ -102,9 +103,6 @@ def main(argv: list[str] | None = None) -> int:
             labelled = len(mapping)
         else:
             labelled, digits = label_interactively(folder)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
     except (KeyboardInterrupt, EOFError):
         print("\nstopped; labels given so far are saved", file=sys.stderr)
         return 130

@@ -12,9 +12,8 @@ class ReaderOptions:
     """How a frame is turned into digits."""
 
     roi: tuple[int, int, int, int] | None = None  # x, y, w, h in frame pixels; None = whole frame
-    min_confidence: float = (
-        0.5  # below this probability a digit reads "?" (label-smoothed models peak near 0.9)
-    )
+    # Below this probability a digit reads "?" (label-smoothed models peak near 0.9).
+    min_confidence: float = 0.5
     polarity: str = "auto"  # ink vs paper: auto-detected, or forced
     work_size_px: int = 320  # longer side of the image segmentation runs on (speed vs tiny digits)
     ink_threshold: float = 0.28  # a pixel is ink when it is this much darker than the paper (0..1)

@@ -15,9 +15,8 @@ from edge_app.reject import is_suspect, nothing_here
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
 UNSURE = "?"
-SPLIT_MIN_CONFIDENCE = (
-    0.8  # a wide crop less sure than this is tried as two digits, read if both are
-)
+# A wide crop less sure than this is tried as two digits, read if both are.
+SPLIT_MIN_CONFIDENCE = 0.8
 
 
 class DigitClassifier(Protocol):

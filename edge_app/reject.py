@@ -24,9 +24,8 @@ def evidence(mask: np.ndarray, frame_height_px: int) -> Evidence:
     return Evidence(h, w, fill, h / frame_height_px)
 
 
-SMALL_DIGIT_HEIGHTS = (
-    2.0  # of min_digit_height_px: shorter is grain or a grid's crumb, seldom a digit
-)
+# Of min_digit_height_px: shorter is grain or a grid's crumb, seldom a digit.
+SMALL_DIGIT_HEIGHTS = 2.0
 TEXTURE_FILL = 0.08  # ink share of the box below which a candidate is scattered texture
 PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a shadow, a fold)
 # A frame whose every candidate is suspect reads "" unless one of them reads at least this sure:

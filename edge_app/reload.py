@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_app.artifacts import MANIFEST_NAME
 from edge_app.errors import UserError
-from edge_app.model import ModelInfo, read_model
+from edge_app.manifest import MANIFEST_NAME
+from edge_app.model import ModelInfo, check_specs, read_model
 from edge_app.runtime import IMAGE_SIZE_PX, NUM_CLASSES, Classifier
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,8 @@ class ModelWatcher:
         if verified:
             log.info("model %s matches %s", self.path, MANIFEST_NAME)
         self.classifier = Classifier(self.path, runtime, threads, model_bytes=data)
+        if verified:
+            check_specs(self.classifier, verified)
         self.info = ModelInfo.of(self.path, data)
         self.enabled = reload and verify
         if reload and not verify:
@@ -90,13 +92,13 @@ class ModelWatcher:
 
     def _try_swap(self) -> None:
         try:
+            # Fails closed: an unlisted or mismatched model is a UserError, logged, not swapped in.
             data, verified = read_model(self.path, verify=True)
-            if not verified:
-                raise UserError(f"{self.path.name} is not listed in {MANIFEST_NAME}")
             info = ModelInfo.of(self.path, data)
             if info.sha256 == self.info.sha256:
                 return
             candidate = Classifier(self.path, self.runtime, self.threads, model_bytes=data)
+            check_specs(candidate, verified)
             probs = candidate.predict(np.zeros((2, IMAGE_SIZE_PX, IMAGE_SIZE_PX), np.float32))
             if probs.shape != (2, NUM_CLASSES) or not np.isfinite(probs).all():
                 raise UserError("it gives no usable probabilities on a blank image")

@@ -25,15 +25,13 @@ MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged w
 MERGE_CUT_GAP = 0.15  # vertical gap, as a share of the taller piece, where a line was taken out
 MERGE_SIDE_GAP = 0.1  # horizontal gap, as a share of the taller piece, bridged for a short piece
 MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a lifted-pen stroke
-MIN_RELATIVE_SIZE = (
-    0.4  # of the median digit height: a group whose longer side is shorter is a speck
-)
+# Of the median digit height: a group whose longer side is shorter is a speck.
+MIN_RELATIVE_SIZE = 0.4
 MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge ...
 MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is an open, flat stroke (a flat "2") no wider than this
 FLAT_DIGIT_MAX_FILL = 0.45  # ink share of the box below which a wide group is a stroke, not a bar
-BLOB_FILL = (
-    0.85  # ink share of the box above which a roundish group is a blot (bold digits reach 0.75)
-)
+# Ink share of the box above which a roundish group is a blot (bold digits reach 0.75).
+BLOB_FILL = 0.85
 BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
 BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
 SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits

@@ -10,7 +10,7 @@ import os
 import sys
 
 from edge_app.cli_args import bounded, fraction, positive_int
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from synthetic.conditions import CONDITIONS
 from synthetic.folder import generate
 from synthetic.scene import DEFAULT_STYLES, STYLES, SceneOptions
@@ -27,6 +27,7 @@ def _comma_list(value: str, choices: tuple[str, ...], flag: str) -> tuple[str, .
     return names
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m synthetic",
@@ -65,26 +66,20 @@ def main(argv: list[str] | None = None) -> int:
         help="MNIST IDX folder for the handwritten style (default $MNIST_DIR; without it: strokes only)",
     )
     args = parser.parse_args(argv)
-    try:
-        styles = tuple(s for s in args.styles.split(",") if s)
-        if not styles or any(s not in STYLES for s in styles):
-            raise UserError(
-                f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}"
-            )
-        if styles == ("mnist",) and not args.mnist_dir:
-            raise UserError("--styles mnist needs MNIST digits: set --mnist-dir or $MNIST_DIR")
-        conditions = _comma_list(args.conditions, CONDITIONS, "--conditions")
-        options = SceneOptions(
-            no_digit_fraction=args.no_digit_fraction, styles=styles, conditions=conditions
-        )
-        labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
-        print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
-        if args.video:
-            n = write_video(args.out, args.video, hold=args.hold)
-            print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+    styles = tuple(s for s in args.styles.split(",") if s)
+    if not styles or any(s not in STYLES for s in styles):
+        raise UserError(f"--styles must be a comma list of {','.join(STYLES)}, got {args.styles!r}")
+    if styles == ("mnist",) and not args.mnist_dir:
+        raise UserError("--styles mnist needs MNIST digits: set --mnist-dir or $MNIST_DIR")
+    conditions = _comma_list(args.conditions, CONDITIONS, "--conditions")
+    options = SceneOptions(
+        no_digit_fraction=args.no_digit_fraction, styles=styles, conditions=conditions
+    )
+    labels = generate(args.out, args.count, args.seed, options, args.mnist_dir)
+    print(f"wrote {len(labels)} frames to {args.out}", file=sys.stderr)
+    if args.video:
+        n = write_video(args.out, args.video, hold=args.hold)
+        print(f"wrote {n} video frames to {args.video}", file=sys.stderr)
     return 0
 
 

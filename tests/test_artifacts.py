@@ -11,7 +11,6 @@ from edge_app.artifacts import (
     atomic_path,
     atomic_write_json,
     check_writable_dir,
-    read_manifest,
     sha256_file,
 )
 from edge_app.errors import UserError
@@ -47,13 +46,6 @@ def test_unwritable_output_folder_is_a_user_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(UserError, match="cannot write to output folder"):
         check_writable_dir(blocker / "out")
-
-
-def test_corrupt_manifest_is_a_user_error(tmp_path):
-    assert read_manifest(tmp_path) is None
-    (tmp_path / "manifest.json").write_text("{not json")
-    with pytest.raises(UserError, match="re-run `python -m convert`"):
-        read_manifest(tmp_path)
 
 
 def test_train_cli_interrupted_mid_write_leaves_no_partial_model(tmp_path, monkeypatch, mnist_dir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_app import manifest
 from tests.conftest import ROOT, run_module
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import write_tiny_model
 
 LATENCY = "benchmarks/latency.py"
 RESULT_KEYS = {
@@ -46,20 +48,12 @@ def tiny_bench_artifacts(tmp_path_factory) -> Path:
     Only the file layout matters here, not quantization: the benchmark's numbers are not checked.
     """
     folder = tmp_path_factory.mktemp("bench_artifacts")
-    data = tiny_classifier_tflite()
-    (folder / "model_float32.tflite").write_bytes(data)
-    (folder / "model_int8.tflite").write_bytes(data)
-    (folder / "manifest.json").write_text(
-        json.dumps(
-            {
-                "format": 1,
-                "models": {
-                    "float32": {"file": "model_float32.tflite", "accuracy": 0.5},
-                    "int8": {"file": "model_int8.tflite", "accuracy": 0.4},
-                },
-            }
-        )
-    )
+    write_tiny_model(folder / "model_float32.tflite", accuracy=0.5)
+    float32 = manifest.read(manifest.path_in(folder)).models["int8"]
+    (folder / "model_int8.tflite").write_bytes((folder / "model_float32.tflite").read_bytes())
+    int8 = dataclasses.replace(float32, file="model_int8.tflite", accuracy=0.4)
+    listed = manifest.Manifest(models={"float32": float32, "int8": int8})
+    manifest.write(manifest.path_in(folder), listed)
     return folder
 
 
@@ -144,7 +138,7 @@ def test_unwritable_output_fails_before_measuring(flag, tiny_bench_artifacts, tm
     "args", [["--threads", "0"], ["--threads", "one"], ["--bogus"], ["--runtimes", "cuda"]]
 )
 def test_bad_flags_exit_2_without_traceback(args, tmp_path):
-    from benchmarks import latency
+    from benchmarks import latency_cli as latency
 
     with pytest.raises(SystemExit) as exit_info:
         latency.main(["--artifacts", str(tmp_path), *args])
@@ -183,9 +177,26 @@ def test_opencv_reason_is_one_line():
     "args", [["--seed", "-1"], ["--frames", "5"], ["--fps", "-1"], ["--clients", "x"]]
 )
 def test_web_overhead_bad_flags_exit_2(args, capsys):
-    from benchmarks import web_overhead
+    from benchmarks import web_overhead_cli as web_overhead
 
     with pytest.raises(SystemExit) as exit_info:
         web_overhead.main(args)
     assert exit_info.value.code == 2
     assert f"argument {args[0]}:" in capsys.readouterr().err
+
+
+def test_web_overhead_writes_json(tmp_path, capsys):
+    from benchmarks import web_overhead_cli as web_overhead
+
+    model = write_tiny_model(tmp_path / "model_int8.tflite")
+    out = tmp_path / "web.json"
+    args = ["--model", str(model), "--frames", "10", "--rounds", "1", "--clients", "1"]
+    assert web_overhead.main([*args, "--fps", "0", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert {(r["clock"], r["mode"]) for r in data["rows"]} == {
+        (clock, mode) for clock in ("wall", "reader CPU") for mode in ("headless", "web")
+    }
+    for row in data["rows"]:
+        assert row["frames"] == 10 and 0 < row["p50_ms"] <= row["p99_ms"]
+    assert data["settings"]["clients"] == 1 and set(data["machine"]) >= MACHINE_KEYS
+    assert f"wrote {out}" in capsys.readouterr().out

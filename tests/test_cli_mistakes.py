@@ -1,4 +1,4 @@
-"""Every command answers a user mistake with a usage line and exit 2, never a traceback (issue 7)."""
+"""Every command answers a user mistake with a usage line and exit 2, never a traceback."""
 
 from __future__ import annotations
 

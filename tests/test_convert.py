@@ -1,5 +1,5 @@
 """The convert pipeline on a real tiny model: static graphs, batched vs one image, OpenCV DNN,
-manifest and report contents, a gate that fails, and no half-written artifacts."""
+report contents, a gate that fails, and no half-written artifacts (the manifest: test_manifest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from convert.variants import VARIANTS, variant_file
-from edge_app.artifacts import read_manifest, sha256_file
+from edge_app.artifacts import sha256_file
 from edge_app.runtime import Classifier, load_interpreter_class, to_float
 from tests.conftest import run_module
 
@@ -40,14 +40,6 @@ def test_every_variant_is_static_without_shape_op(tiny_artifacts, variant):
     assert "SHAPE" not in ops, ops
     assert "FULLY_CONNECTED" in ops
     assert list(Classifier(path).input_spec.shape) == [1, 28, 28]
-
-
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_op_names_from_the_flatbuffer_match_the_interpreter(tiny_artifacts, variant):
-    from convert.variants import op_names
-
-    path = tiny_artifacts / variant_file(variant)
-    assert op_names(path.read_bytes()) == ops_of(path)
 
 
 def test_static_export_changes_no_answer_and_the_shape_check_can_fail(
@@ -121,33 +113,6 @@ def test_report_contents(tiny_artifacts):
     md = (tiny_artifacts / "convert_report.md").read_text()
     assert "| int8 |" in md and "model_int8.tflite" in md
     assert (tiny_artifacts / "confusion_int8.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_manifest_contents(tiny_artifacts):
-    manifest = read_manifest(tiny_artifacts)
-    assert manifest["format"] == 1
-    assert manifest["default_model"] == "int8"
-    assert manifest["labels"] == [str(d) for d in range(10)]
-    assert manifest["preprocessing"] == {
-        "image_size": 28,
-        "digit_box": 20,
-        "polarity": "white_on_black",
-        "scale": [0, 1],
-        "centering": "center_of_mass",
-    }
-    assert set(manifest["models"]) == set(VARIANTS)
-    for name, entry in manifest["models"].items():
-        path = tiny_artifacts / entry["file"]
-        assert entry["file"] == variant_file(name)
-        assert entry["sha256"] == sha256_file(path) and entry["size_bytes"] == path.stat().st_size
-        classifier = Classifier(path)
-        assert entry["input"] == classifier.input_spec.to_json()
-        assert entry["output"] == classifier.output_spec.to_json()
-        assert 0 < entry["accuracy"] <= 1
-    int8_input = manifest["models"]["int8"]["input"]
-    assert int8_input["dtype"] == "uint8" and int8_input["zero_point"] == 0
-    assert int8_input["scale"] == pytest.approx(1 / 255)
-    assert manifest["models"]["float32"]["input"]["dtype"] == "float32"
 
 
 def test_int8_reads_raw_pixels_like_float(tiny_artifacts, mnist):

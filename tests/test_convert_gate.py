@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convert.evaluate import ClassStats, OpenCvResult, VariantEval, class_stats
+from convert.evaluate import ClassStats, VariantEval, class_stats
 from convert.gate import GateOptions, check_gate, load_baseline
+from convert.opencv_dnn import OpenCvResult
 from edge_app.errors import UserError
 from edge_app.runtime import TensorSpec
 

@@ -10,7 +10,7 @@ import pytest
 
 from edge_app.sinks import window
 from tests.conftest import run_module
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import write_tiny_model
 
 HEADLESS_BUILD = re.search(r"GUI:\s+NONE", cv2.getBuildInformation()) is not None
 needs_headless_build = pytest.mark.skipif(
@@ -23,8 +23,7 @@ FAKE_DISPLAY = {"DISPLAY": ":99", "WAYLAND_DISPLAY": ""}  # a display is "there"
 def image_and_model(tmp_path):
     image = tmp_path / "frame.png"
     cv2.imwrite(str(image), np.full((120, 160, 3), 255, np.uint8))
-    model = tmp_path / "tiny.tflite"
-    model.write_bytes(tiny_classifier_tflite())
+    model = write_tiny_model(tmp_path / "tiny.tflite")  # with a manifest, as convert leaves it
     return str(image), str(model)
 
 

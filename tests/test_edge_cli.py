@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,8 @@ import pytest
 import synthetic
 import synthetic.__main__ as synthetic_cli
 from edge_app.__main__ import main
-from edge_app.artifacts import sha256_file
 from tests.conftest import ROOT, run_module
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import tiny_classifier_tflite, write_tiny_model
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLDEN = {"golden_42.jpg": ("42", 11), "golden_2026.jpg": ("2026", 12), "golden_7.jpg": ("7", 13)}
@@ -48,9 +48,7 @@ def trained_model(trained_artifacts) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "model_int8.tflite"
-    path.write_bytes(tiny_classifier_tflite())
-    return path
+    return write_tiny_model(tmp_path_factory.mktemp("model") / "model_int8.tflite")
 
 
 @pytest.fixture(scope="module")
@@ -152,12 +150,13 @@ def test_running_the_app_never_imports_tensorflow(frames_dir, tiny_model):
 def _one_line_error(capsys, argv: list[str], code: int = 2, match: str = "") -> str:
     assert main(argv) == code
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(err) == 1 and match in err[0], err
+    assert len(err) == 1 and re.search(match, err[0]), err
     return err[0]
 
 
 def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model):
-    src = ["--source", str(frames_dir), "--headless", "--max-frames", "1"]
+    # --no-verify: these files are not in any manifest; what is checked is loading them.
+    src = ["--source", str(frames_dir), "--headless", "--max-frames", "1", "--no-verify"]
     _one_line_error(
         capsys, [*src, "--model", str(tmp_path / "missing.tflite")], match="does not exist"
     )
@@ -173,19 +172,6 @@ def test_bad_models_are_one_line_errors(tmp_path, capsys, frames_dir, tiny_model
     wrong = tmp_path / "wrong.tflite"
     wrong.write_bytes(tiny_classifier_tflite(side=32))
     _one_line_error(capsys, [*src, "--model", str(wrong)], match="28x28")
-
-
-def test_manifest_mismatch_is_refused_unless_no_verify(tmp_path, capsys, frames_dir, tiny_model):
-    model = tmp_path / "model_int8.tflite"
-    model.write_bytes(tiny_model.read_bytes())
-    manifest = {"format": 1, "models": {"int8": {"file": model.name, "sha256": "0" * 64}}}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    args = ["--source", str(frames_dir), "--model", str(model), "--headless", "--max-frames", "1"]
-    _one_line_error(capsys, args, match="does not match manifest.json")
-    assert main([*args, "--no-verify"]) == 0
-    manifest["models"]["int8"]["sha256"] = sha256_file(model)
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    assert main(args) == 0
 
 
 def test_bad_flags_and_sources(tmp_path, capsys, frames_dir, tiny_model):

@@ -10,16 +10,14 @@ import synthetic
 import synthetic.__main__ as synthetic_cli
 from benchmarks import evaluate
 from edge_app.errors import UserError
-from tests.tiny_tflite import tiny_classifier_tflite
+from tests.tiny_tflite import write_tiny_model
 
 SMALL_OPTIONS = synthetic.SceneOptions(size=(160, 120), styles=("font",))
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "model_int8.tflite"
-    path.write_bytes(tiny_classifier_tflite())
-    return path
+    return write_tiny_model(tmp_path_factory.mktemp("model") / "model_int8.tflite")
 
 
 def _one_error_line(capsys) -> str:

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from convert.user_digits import UserDigitsCheck, user_gate_reasons
-from edge_app.artifacts import MANIFEST_NAME, sha256_bytes
+from edge_app.artifacts import sha256_bytes
 from edge_app.digit_folder import DigitFolder
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.reader import Digit, Reading
 from edge_app.reload import ModelWatcher
 from edge_app.result import FrameResult
@@ -73,10 +74,15 @@ def test_post_label_saves_the_current_frame_or_says_why_not(tmp_path):
 
 
 def _publish(folder, model_bytes: bytes, manifest_sha: str | None = None) -> None:
-    """Copy a model in place the way scp does, then rewrite its manifest entry."""
+    """Copy a model in place the way scp does, then rewrite its manifest entry as convert would.
+
+    Every model published here is the dynamic-range variant, so the entry takes its tensor specs.
+    """
     (folder / "model_int8.tflite").write_bytes(model_bytes)
     manifest = json.loads((folder / MANIFEST_NAME).read_text())
-    manifest["models"]["int8"]["sha256"] = manifest_sha or sha256_bytes(model_bytes)
+    entry, dynamic = manifest["models"]["int8"], manifest["models"]["dynamic"]
+    entry["sha256"] = manifest_sha or sha256_bytes(model_bytes)
+    entry["input"], entry["output"] = dynamic["input"], dynamic["output"]
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
 
 

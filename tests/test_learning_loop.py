@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_app.artifacts import MANIFEST_NAME
+from edge_app.manifest import MANIFEST_NAME
 from edge_app.reader import read_digits
 from edge_app.runtime import Classifier
 from synthetic.writers import WRITERS, writer_frame

@@ -83,3 +83,27 @@ def tiny_classifier_tflite(seed: int = 0, side: int = 28) -> bytes:
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
+
+
+def write_tiny_model(path, seed: int = 0, side: int = 28, accuracy: float = 0.1):
+    """Write a tiny classifier to `path` and a manifest.json beside it that lists it, as convert would."""
+    from pathlib import Path
+
+    from edge_app import manifest
+    from edge_app.artifacts import sha256_bytes
+    from edge_app.runtime import Classifier
+
+    path = Path(path)
+    data = tiny_classifier_tflite(seed, side)
+    path.write_bytes(data)
+    classifier = Classifier(path, model_bytes=data)
+    entry = manifest.ModelEntry(
+        file=path.name,
+        sha256=sha256_bytes(data),
+        size_bytes=len(data),
+        input=classifier.input_spec,
+        output=classifier.output_spec,
+        accuracy=accuracy,
+    )
+    manifest.write(manifest.path_in(path.parent), manifest.Manifest(models={"int8": entry}))
+    return path

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from edge_app.cli_args import positive_int, seed
-from edge_app.errors import UserError
+from edge_app.errors import cli_main
 from edge_app.publish import sigterm_as_interrupt
 
 DEFAULT_OUT = Path("artifacts")
@@ -121,6 +121,7 @@ def _fine_tune_summary(metrics: dict, out: Path, convert: str) -> list[str]:
     ]
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if bool(args.fine_tune) != bool(args.extra_data):
@@ -166,9 +167,6 @@ def main(argv: list[str] | None = None) -> int:
             result.model.save(staging / "model.keras")
             atomic_write_json(staging / "train_metrics.json", result.metrics)
             commit_run(out, "train", staging)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130

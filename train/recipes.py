@@ -16,9 +16,8 @@ class Recipe:
     augment: bool = False  # camera-like warps and stroke thickness (train/augment.py)
     cosine_decay: bool = False  # decay the learning rate to ~0 over `epochs`
     warmup_epochs: int = 0  # linear warm-up before the decay
-    early_stopping_patience: int = (
-        0  # 0 = off; else stop after this many epochs without val-loss gain
-    )
+    # 0 = off; else stop after this many epochs without val-loss gain.
+    early_stopping_patience: int = 0
     label_smoothing: float = 0.0
     weight_decay: float = 0.0  # decoupled (AdamW) when > 0
 

@@ -15,10 +15,11 @@ import sys
 import numpy as np
 
 from edge_app.artifacts import atomic_path
-from edge_app.errors import UserError
+from edge_app.errors import UserError, cli_main
 from edge_app.runtime import RUNTIME_CHOICES, Classifier
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -34,9 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         classifier = Classifier(args.model, runtime=args.runtime)
         probabilities = classifier.predict(np.load(args.images))
-    except (UserError, OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as e:
+        raise UserError(f"cannot classify {args.images} with {args.model}: {e}") from None
     # Atomic, so the shell script never compares a half-written file; a file object, so np.save
     # adds no .npy suffix to the temporary name.
     with atomic_path(args.out) as tmp, open(tmp, "wb") as f:

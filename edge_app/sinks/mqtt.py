@@ -31,9 +31,8 @@ QOS = 1  # at least once: a reading is never silently lost on a flaky link
 KEEPALIVE_S = 30  # how soon a dead broker connection is noticed (about 1.5x this)
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 30  # back-off cap while the broker is away
-MAX_QUEUED_MESSAGES = (
-    10_000  # held while the broker is away (a few MB at most); newer ones are dropped
-)
+# Held while the broker is away (a few MB at most); newer ones are dropped.
+MAX_QUEUED_MESSAGES = 10_000
 CLOSE_FLUSH_S = 5.0  # on exit, how long to wait for the broker to acknowledge queued readings
 FIRST_ANSWER_S = 3.0  # at start, how long to wait for the broker to accept or refuse the login
 # One message in flight at a time: after a reconnect paho resends what was in flight, and with

@@ -12,9 +12,8 @@ from edge_app.errors import UserError
 if TYPE_CHECKING:
     from edge_app.result import FrameResult
 
-MAX_UNLABELLED_LISTED = (
-    50  # /api/unlabelled: the newest this many entries (a page to label in one go)
-)
+# /api/unlabelled: the newest this many entries (a page to label in one go).
+MAX_UNLABELLED_LISTED = 50
 NO_COLLECT = "labelling needs a folder to save to: start the reader with --collect DIR"
 
 

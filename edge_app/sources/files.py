@@ -108,9 +108,8 @@ class VideoFile(Source):
             )
         self._capture = capture
         rate = capture.get(cv2.CAP_PROP_FPS)
-        self.fps = (
-            rate if 0 < rate <= MAX_VIDEO_FPS else None
-        )  # 0 or NaN: the container does not say
+        # 0 or NaN: the container does not say.
+        self.fps = rate if 0 < rate <= MAX_VIDEO_FPS else None
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
