@@ -25,7 +25,7 @@ from edge_app.sinks.collect import BYTES_PER_MB, LIVE_MIN_INTERVAL_S, CollectSin
 from edge_app.sinks.json import JsonSink
 from edge_app.sinks.mqtt import mqtt_password, parse_mqtt_url
 from edge_app.sinks.save import SaveSink
-from edge_app.sinks.web import parse_serve
+from edge_app.sinks.web_server import parse_serve
 from edge_app.sinks.window import WindowSink, display_problem
 from edge_app.sources import Frame, RetryPolicy, Source, open_source
 

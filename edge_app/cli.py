@@ -16,8 +16,8 @@ from edge_app.runtime import RUNTIME_CHOICES
 from edge_app.sinks import ha_discovery
 from edge_app.sinks.collect import DEFAULT_MAX_MB
 from edge_app.sinks.mqtt import KEEPALIVE_S, PASSWORD_ENV, parse_mqtt_url
-from edge_app.sinks.web import parse_serve
 from edge_app.sinks.web_access import default_token_file
+from edge_app.sinks.web_server import parse_serve
 from edge_app.sources import RetryPolicy
 
 

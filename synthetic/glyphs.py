@@ -24,7 +24,7 @@ FONTS = (
 )
 
 
-def _catmull_rom(points: np.ndarray, samples: int = 12) -> np.ndarray:
+def catmull_rom(points: np.ndarray, samples: int = 12) -> np.ndarray:
     """Return a smooth curve through `points` (K, 2)."""
     if len(points) < 3:
         return points
@@ -65,7 +65,7 @@ def stroke_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
     canvas = np.zeros((size * 2, size * 2), np.uint8)
     for stroke in strokes:
         pts = np.array(stroke, np.float64) + rng.normal(0, 0.025, (len(stroke), 2))
-        curve = _catmull_rom(pts)
+        curve = catmull_rom(pts)
         x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * 0.4
         y = curve[:, 1] * size + size * 0.4
         poly = np.round(np.stack([x, y], 1) * 16).astype(np.int32)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from synthetic.scene import GLYPH_RENDER_PX, _catmull_rom, _crop_to_ink
+from synthetic.glyphs import GLYPH_RENDER_PX, catmull_rom, crop_to_ink
 from synthetic.strokes import STROKES
 
 Strokes = list[list[tuple[float, float]]]
@@ -64,12 +64,12 @@ def writer_glyph(digit: str, writer: Writer, rng: np.random.Generator) -> np.nda
     canvas = np.zeros((size * 2, size * 2), np.uint8)
     for stroke in strokes:
         pts = np.array(stroke, np.float64) + rng.normal(0, 0.015, (len(stroke), 2))
-        curve = _catmull_rom(pts)
+        curve = catmull_rom(pts)
         x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * 0.6
         y = curve[:, 1] * size + size * 0.4
         poly = np.round(np.stack([x, y], 1) * 16).astype(np.int32)
         cv2.polylines(canvas, [poly], False, 255, thickness, cv2.LINE_AA, shift=4)
-    return _crop_to_ink(canvas.astype(np.float32) / 255.0)
+    return crop_to_ink(canvas.astype(np.float32) / 255.0)
 
 
 def writer_frame(

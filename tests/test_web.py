@@ -20,7 +20,8 @@ from edge_app.errors import UserError
 from edge_app.reader import Digit, Reading
 from edge_app.result import FrameResult
 from edge_app.sinks import web
-from edge_app.sinks.web import WebSink, parse_serve
+from edge_app.sinks.web import WebSink
+from edge_app.sinks.web_server import parse_serve
 from tests.conftest import run_module
 from tests.edge_live import DEMO_TEXT, URL_PATTERN, App, Browser, demo_video_for
 

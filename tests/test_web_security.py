@@ -224,7 +224,7 @@ ABORTS = 10
 
 
 def test_aborted_requests_log_one_line_each_not_a_traceback(sink, capfd, caplog):
-    caplog.set_level(logging.DEBUG, logger="edge_app.sinks.web_http")
+    caplog.set_level(logging.DEBUG, logger="edge_app.sinks.web_server")
     for _ in range(ABORTS):
         connection = socket.create_connection(("127.0.0.1", sink.port))
         connection.sendall(b"GET /api/reading HTTP/1.1\r\nHost: loc")  # and then a reset

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -19,90 +18,28 @@ from edge_app.draw import annotate
 from edge_app.errors import UserError
 from edge_app.roi import Roi, RoiControl, parse_roi
 from edge_app.sinks.web_access import make_policy
-from edge_app.sinks.web_http import (
+from edge_app.sinks.web_http import WebHandler, page_bytes
+from edge_app.sinks.web_labels import WebLabels
+from edge_app.sinks.web_reading import frame_event, reading_json
+from edge_app.sinks.web_server import (
     CLIENT_TIMEOUT_S,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
     MAX_CLIENTS,
     REQUEST_DEADLINE_S,
     Server,
-    WebHandler,
-    page_bytes,
 )
-from edge_app.sinks.web_labels import WebLabels
+from edge_app.sinks.web_state import SharedState
 
 if TYPE_CHECKING:
     from edge_app.metrics import Metrics
     from edge_app.result import FrameResult
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "WebSink", "parse_serve", "reading_json"]
-
 log = logging.getLogger(__name__)
 
-DEFAULT_HOST = "127.0.0.1"  # loopback unless the user asks for the network (see the README)
-DEFAULT_PORT = 8080
 JPEG_QUALITY = 80  # 0..100: a 640x480 frame is ~40 kB, fine for a phone on Wi-Fi
 MAX_STREAM_FPS = 15.0  # encoded at most: smooth on a phone, half a 30 fps camera's work
 STALE_AFTER_S = 5.0  # /healthz turns 503 when no frame arrived for this long
-
-
-def parse_serve(spec: str) -> tuple[str, int]:
-    """Return (host, port) from `--serve [HOST:]PORT`; the host defaults to loopback."""
-    host, sep, port_text = spec.rpartition(":")
-    if not sep:
-        host = DEFAULT_HOST
-    host = host or DEFAULT_HOST
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
-        raise UserError(f"--serve {spec!r}: expected [HOST:]PORT, e.g. 8080 or 0.0.0.0:8080")
-    if ":" in host:
-        raise UserError(f"--serve {spec!r}: IPv6 hosts are not supported; use an IPv4 address")
-    return host, int(port_text)
-
-
-def reading_json(result: FrameResult) -> dict:
-    """The --headless JSON object of `result` (its "text" is the stable reading), FPS, ROI, model."""
-    roi = list(result.roi) if result.roi is not None else None
-    extra = {"model": result.model.to_json()} if result.model is not None else {}
-    return {**result.to_json(), "fps": round(float(result.fps), 2), "roi": roi, **extra}
-
-
-def frame_event(seq: int, result: FrameResult, jpeg: bytes) -> bytes:
-    """One Server-Sent Event: the annotated JPEG and the reading of that very frame, together.
-
-    The page draws the picture and the number from the same event, so it can never show the
-    number of one frame over the picture of another.
-    """
-    data = {"seq": seq, "reading": reading_json(result), "jpeg": base64.b64encode(jpeg).decode()}
-    return f"id: {seq}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-class _Shared:
-    """What the reader thread hands to the encoder and the HTTP threads; guarded by `lock`.
-
-    Two conditions on the one lock, so each wake-up reaches only the threads it concerns: the reader
-    wakes the encoder (and only when it is idle), the encoder wakes the stream clients. Every
-    needless wake-up would make the reader thread hand the GIL over once more.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.frame_ready = threading.Condition(self.lock)  # the encoder waits for a frame
-        self.jpeg_ready = threading.Condition(self.lock)  # stream clients wait for a JPEG
-        self.stopping = threading.Event()  # set with `closed`: ends the encoder's rate-cap pause
-        self.closed = False
-        self.encoder_idle = False  # the encoder waits on frame_ready: handle() must wake it
-        self.seq = 0  # frames handled so far
-        self.result: FrameResult | None = None
-        self.frame: np.ndarray | None = None
-        self.reading: bytes | None = None  # JSON of `result`, made when first asked for
-        self.reading_seq = 0  # the frame `reading` describes
-        self.last_frame_s = 0.0  # time.monotonic() of the latest frame
-        self.frame_size: tuple[int, int] | None = None  # (width, height) of the latest frame
-        self.jpeg: bytes | None = None
-        self.jpeg_seq = 0  # the frame `jpeg` shows
-        self.jpeg_result: FrameResult | None = None  # the reading of that frame
-        self.event: bytes | None = None  # frame_event of `jpeg`, made when first asked for
-        self.event_seq = 0
-        self.encoded = 0  # JPEGs made so far: at most one per frame, however many clients
-        self.streaming = 0  # clients of /stream.mjpg and /api/events
 
 
 class WebSink:
@@ -136,7 +73,7 @@ class WebSink:
     ) -> None:
         """Serve on host:port; with `label_folder` (--collect DIR) the page can label digits into it."""
         self._labels = WebLabels(label_folder)
-        self._shared = _Shared()
+        self._shared = SharedState()
         self._roi, self._on_roi_change, self._metrics = roi, on_roi_change, metrics
         self._jpeg_quality = int(jpeg_quality)
         self._min_interval_s = 1.0 / max_stream_fps if max_stream_fps > 0 else 0.0

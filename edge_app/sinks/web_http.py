@@ -5,23 +5,18 @@ from __future__ import annotations
 import io
 import json
 import logging
-import math
-import sys
-import threading
 import time
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from edge_app.errors import UserError
 from edge_app.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from edge_app.sinks.web_access import AccessPolicy
+from edge_app.sinks.web_server import CLIENT_TIMEOUT_S, SERVER_NAME, DeadlineReader, Server
 
 if TYPE_CHECKING:
-    import socket
-
     from edge_app.sinks.web import WebSink
 
 log = logging.getLogger(__name__)
@@ -30,93 +25,13 @@ BOUNDARY = "mnist-edge-frame"
 PAGE_RESOURCE = "web_page.html"
 MAX_BODY_BYTES = 1024  # an ROI or a label is ~40 bytes of JSON: anything much bigger is not one
 SSE_RETRY_MS = 2000  # how soon a page reconnects to /api/events after the service restarts
-CLIENT_TIMEOUT_S = 10.0  # a client that does not read or send for this long is dropped
-REQUEST_DEADLINE_S = 20.0  # a request's line and headers must arrive within this, however trickled
-MAX_CLIENTS = 256  # connections served at once (each a thread); more are told 503 and closed
-SERVER_NAME = "mnist-edge"  # the Server header: no Python version for a scanner to match
 OPEN_PATHS = frozenset({"/healthz"})  # served without the token, so monitors need no secret
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-BUSY_RESPONSE = (
-    b"HTTP/1.1 503 Service Unavailable\r\nServer: " + SERVER_NAME.encode() + b"\r\n"
-    b"Content-Type: application/json\r\nContent-Length: 32\r\nConnection: close\r\n\r\n"
-    b'{"error": "too many clients"}   '
-)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client never keeps the app from exiting
-    allow_reuse_address = True  # a restarted service can bind at once
-    sink: WebSink
-    page: bytes  # web_page.html, read when the server starts
-    access: AccessPolicy = AccessPolicy()
-    request_deadline_s: float = REQUEST_DEADLINE_S
-
-    def __init__(self, address, handler, max_clients: int = MAX_CLIENTS) -> None:
-        self._slots = threading.BoundedSemaphore(max_clients)
-        super().__init__(address, handler)
-
-    def process_request(self, request, client_address) -> None:
-        if not self._slots.acquire(blocking=False):
-            self._refuse(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def process_request_thread(self, request, client_address) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def _refuse(self, request: socket.socket) -> None:
-        # In the accepting thread, so never blocking: a 503 fits any empty send buffer.
-        try:
-            request.setblocking(False)
-            request.send(BUSY_RESPONSE)
-        except OSError:
-            pass
-        self.shutdown_request(request)
-
-    def handle_error(self, request, client_address) -> None:
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, TimeoutError)):
-            # A phone locking its screen mid-request is normal: one line, not a traceback.
-            log.debug("web: %s went away: %s", client_address[0], type(error).__name__)
-        else:
-            log.exception("web: error serving %s", client_address[0])
 
 
 def page_bytes() -> bytes:
     """The live view page (web_page.html beside this module)."""
     return resources.files("edge_app.sinks").joinpath(PAGE_RESOURCE).read_bytes()
-
-
-class _DeadlineReader(io.RawIOBase):
-    """The client socket for reading, bounded per read and per request.
-
-    A per-read timeout alone lets a client sending a byte every few seconds hold its thread
-    forever; every recv here also gets no more than what is left of the request's deadline.
-    """
-
-    def __init__(self, connection: socket.socket, per_read_s: float) -> None:
-        self._connection, self._per_read_s = connection, per_read_s
-        self.deadline = math.inf  # time.monotonic() by which the current request must be in
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the request took too long to arrive")
-        self._connection.settimeout(min(self._per_read_s, remaining))
-        try:
-            return self._connection.recv_into(buffer)
-        finally:
-            self._connection.settimeout(self._per_read_s)
 
 
 class WebHandler(BaseHTTPRequestHandler):
@@ -126,7 +41,7 @@ class WebHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self._reader = _DeadlineReader(self.connection, self.timeout)
+        self._reader = DeadlineReader(self.connection, self.timeout)
         self.rfile = io.BufferedReader(self._reader)
         self._cookie: str | None = None
 
