@@ -54,23 +54,40 @@ def crop_to_ink(alpha: np.ndarray) -> np.ndarray:
     return alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
-def stroke_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
-    """Return a pen-drawn `digit` as ink alpha (float32 [0, 1]), jittered, slanted, pen or marker."""
-    variants = STROKES[digit]
-    strokes = variants[rng.integers(len(variants))]
+def draw_strokes(
+    strokes,
+    rng: np.random.Generator,
+    slant: float,
+    widen: float,
+    thickness: int,
+    jitter: float,
+    left: float = 0.4,
+) -> np.ndarray:
+    """Return the pen `strokes` (unit-square polylines) drawn as ink alpha (float32 [0, 1]).
+
+    Each point moves by `jitter` (share of the digit height), the digit leans by `slant` and widens
+    by `widen`; drawn GLYPH_RENDER_PX tall with a `thickness`-pixel pen, `left` of a height in.
+    """
     size = GLYPH_RENDER_PX
-    slant = rng.uniform(-0.25, 0.3)
-    widen = rng.uniform(0.8, 1.25)
-    thickness = int(rng.choice([rng.integers(5, 10), rng.integers(10, 18), rng.integers(18, 28)]))
     canvas = np.zeros((size * 2, size * 2), np.uint8)
     for stroke in strokes:
-        pts = np.array(stroke, np.float64) + rng.normal(0, 0.025, (len(stroke), 2))
+        pts = np.array(stroke, np.float64) + rng.normal(0, jitter, (len(stroke), 2))
         curve = catmull_rom(pts)
-        x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * 0.4
+        x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * left
         y = curve[:, 1] * size + size * 0.4
         poly = np.round(np.stack([x, y], 1) * 16).astype(np.int32)
         cv2.polylines(canvas, [poly], False, 255, thickness, cv2.LINE_AA, shift=4)
     return crop_to_ink(canvas.astype(np.float32) / 255.0)
+
+
+def stroke_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:
+    """Return a pen-drawn `digit` as ink alpha (float32 [0, 1]), jittered, slanted, pen or marker."""
+    variants = STROKES[digit]
+    strokes = variants[rng.integers(len(variants))]
+    slant = rng.uniform(-0.25, 0.3)
+    widen = rng.uniform(0.8, 1.25)
+    thickness = int(rng.choice([rng.integers(5, 10), rng.integers(10, 18), rng.integers(18, 28)]))
+    return draw_strokes(strokes, rng, slant, widen, thickness, jitter=0.025)
 
 
 def font_glyph(digit: str, rng: np.random.Generator) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from synthetic.glyphs import GLYPH_RENDER_PX, catmull_rom, crop_to_ink
+from synthetic.glyphs import draw_strokes
 from synthetic.strokes import STROKES
 
 Strokes = list[list[tuple[float, float]]]
@@ -57,19 +57,10 @@ WRITERS: dict[str, Writer] = {
 def writer_glyph(digit: str, writer: Writer, rng: np.random.Generator) -> np.ndarray:
     """Return `digit` in `writer`'s hand as ink alpha (float32 [0, 1]), with small natural jitter."""
     strokes = writer.shapes.get(digit) or STROKES[digit][0]
-    size = GLYPH_RENDER_PX
     slant = writer.slant + rng.normal(0, 0.04)
     widen = writer.widen * rng.uniform(0.93, 1.07)
     thickness = int(rng.integers(*writer.thickness_px))
-    canvas = np.zeros((size * 2, size * 2), np.uint8)
-    for stroke in strokes:
-        pts = np.array(stroke, np.float64) + rng.normal(0, 0.015, (len(stroke), 2))
-        curve = catmull_rom(pts)
-        x = (curve[:, 0] * widen + slant * (1 - curve[:, 1])) * size + size * 0.6
-        y = curve[:, 1] * size + size * 0.4
-        poly = np.round(np.stack([x, y], 1) * 16).astype(np.int32)
-        cv2.polylines(canvas, [poly], False, 255, thickness, cv2.LINE_AA, shift=4)
-    return crop_to_ink(canvas.astype(np.float32) / 255.0)
+    return draw_strokes(strokes, rng, slant, widen, thickness, jitter=0.015, left=0.6)
 
 
 def writer_frame(
