@@ -10,7 +10,6 @@ from pathlib import Path
 
 from edge_app import config
 from edge_app.app import AppOptions, run
-from edge_app.artifacts import sha256_file
 from edge_app.cli import build_parser, check_combinations
 from edge_app.errors import UserError, cli_main
 from edge_app.options import ReaderOptions
@@ -19,7 +18,6 @@ from edge_app.plausibility import CounterRule
 from edge_app.redact import redact_url
 from edge_app.reload import ModelWatcher
 from edge_app.roi import RoiControl
-from edge_app.runtime import Classifier
 from edge_app.sinks import ha_discovery
 from edge_app.sinks.collect import BYTES_PER_MB, LIVE_MIN_INTERVAL_S, CollectSink
 from edge_app.sinks.json import JsonSink
@@ -65,13 +63,13 @@ def _window_wanted(args) -> bool:
     )
 
 
-def _web_sinks(args, source: Source, classifier: Classifier, roi: RoiControl) -> list:
+def _web_sinks(args, source: Source, watcher: ModelWatcher, roi: RoiControl) -> list:
     """The metrics and the web view serving them, the page's region going to `roi`."""
     from edge_app.metrics import Metrics
     from edge_app.sinks.web import WebSink
 
-    model = {"sha256": sha256_file(args.model), "file": Path(args.model).name}
-    metrics = Metrics({**model, "runtime": classifier.runtime}, lambda: source.reconnects)
+    model = {"sha256": watcher.info.sha256, "file": Path(args.model).name}
+    metrics = Metrics({**model, "runtime": watcher.classifier.runtime}, lambda: source.reconnects)
     save = _roi_saver(args.config) if args.config else None
     web = WebSink(
         *parse_serve(args.serve),
@@ -105,7 +103,7 @@ def _roi_saver(path: str) -> Callable[[tuple[int, int, int, int] | None], None]:
     return save
 
 
-def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: RoiControl,
+def _add_sinks(args, window: bool, source: Source, watcher: ModelWatcher, roi: RoiControl,
                sinks: list) -> None:  # fmt: skip
     """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
@@ -123,7 +121,7 @@ def _add_sinks(args, window: bool, source: Source, classifier: Classifier, roi: 
             )
         )
     if args.serve is not None:
-        sinks.extend(_web_sinks(args, source, classifier, roi))
+        sinks.extend(_web_sinks(args, source, watcher, roi))
     if args.mqtt:
         from edge_app.sinks.mqtt import MqttSink
 
@@ -194,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             counter=CounterRule(args.max_step) if args.monotonic else None,
         )
         roi = RoiControl(args.roi)  # the web page may change it while the loop runs
-        _add_sinks(args, window, source, classifier, roi, sinks)
+        _add_sinks(args, window, source, watcher, roi, sinks)
         log.info(
             "reading %s with %s (%s, %s runtime)",
             source.label,
