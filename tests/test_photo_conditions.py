@@ -111,6 +111,14 @@ def test_big_digit_whose_tail_runs_off_the_frame_edge_is_kept(mnist):
     assert _count(page) == 1
 
 
+@pytest.mark.parametrize("digit", [7, 8])
+def test_small_digit_touching_the_frame_edge_is_kept(mnist, digit):
+    page = C.blank_page()
+    coverage = C.digit_coverage(C.first_of(mnist, digit), 70)  # a seventh of the frame's height
+    C.place(page, coverage, -6, 200)  # its left end runs off the left edge
+    assert _count(page) == 1
+
+
 def test_short_thick_one_is_not_a_blob():
     page = C.blank_page()
     C.place(page, np.ones((90, 38), np.float32), 300, 200)  # a marker 1: a short, filled bar
