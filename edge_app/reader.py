@@ -17,6 +17,13 @@ __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 UNSURE = "?"
 # A wide crop less sure than this is tried as two digits, read if both are.
 SPLIT_MIN_CONFIDENCE = 0.8
+# Width / height from which a crop is tried as touching digits even when it reads sure as one:
+# single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
+SPLIT_WIDE_ASPECT = 1.25
+# Of the crop's height: how tall each part must be to split a crop that reads sure as one digit
+# (a wide 2 or 4 cut at its thin tail gives a short part; touching digits stand about as tall).
+SPLIT_SURE_MIN_HEIGHT = 0.75
+SPLIT_DEPTH = 2  # a half may be split again: up to four touching digits in one crop
 
 
 class DigitClassifier(Protocol):
@@ -60,6 +67,49 @@ def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
     return crop.evidence is not None and is_suspect(crop.evidence, options.min_digit_height_px)
 
 
+def _even_parts(crop: DigitCrop, parts: tuple[DigitCrop, ...]) -> bool:
+    return min(part.box[3] for part in parts) >= SPLIT_SURE_MIN_HEIGHT * crop.box[3]
+
+
+def _wants_split(crop: DigitCrop, probs: np.ndarray) -> bool:
+    _, _, w, h = crop.box
+    return crop.split is not None and (_unsure(probs) or w >= SPLIT_WIDE_ASPECT * h)
+
+
+Resolved = list[tuple[DigitCrop, np.ndarray]]
+
+
+def _resolve(
+    classifier: DigitClassifier, crops: list[DigitCrop], probs: np.ndarray, depth: int
+) -> list[Resolved]:
+    """Return, per crop, the digits it reads as with their probabilities: itself, or its parts.
+
+    A crop that may be touching digits is replaced by its parts when every digit they resolve to
+    reads sure. The parts of all such crops go to the classifier in one batch per level, and
+    only on frames that have such crops.
+    """
+    out = [[(crop, p)] for crop, p in zip(crops, probs, strict=True)]
+    if depth == 0:
+        return out
+    halves = {i: c.split() for i, c in enumerate(crops) if _wants_split(c, probs[i])}
+    halves = {
+        i: parts
+        for i, parts in halves.items()
+        if parts and (_unsure(probs[i]) or _even_parts(crops[i], parts))
+    }
+    if not halves:
+        return out
+    flat = [part for parts in halves.values() for part in parts]
+    resolved = iter(
+        _resolve(classifier, flat, _predict(classifier, [p.image for p in flat]), depth - 1)
+    )
+    for i, parts in halves.items():
+        digits = [d for _ in parts for d in next(resolved)]
+        if min(float(q.max()) for _, q in digits) >= SPLIT_MIN_CONFIDENCE:
+            out[i] = digits
+    return out
+
+
 def _predict(classifier: DigitClassifier, images: list[np.ndarray]) -> np.ndarray:
     batch = np.stack(images).reshape(-1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
     return np.asarray(classifier.predict(batch))
@@ -71,8 +121,9 @@ def read_digits(
     """Return the Reading of `frame`; its digits go through `classifier.predict` in one batch.
 
     A frame whose candidates all look like paper texture (see edge_app.reject) and none reads
-    sure reads "": a false number is worse than an empty reading. A wide crop read unsure (below SPLIT_MIN_CONFIDENCE) is cut into two touching digits, kept
-    when both halves read sure; all such halves of a frame go in one second batch.
+    sure reads "": a false number is worse than an empty reading. A crop read unsure (below
+    SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (halves
+    may be cut again, see _resolve), kept when every part reads sure.
     """
     t0 = time.perf_counter_ns()
     crops = extract_digits(frame, options)
@@ -81,20 +132,9 @@ def read_digits(
     seen: list[np.ndarray] = []  # the image each digit was classified from, in digit order
     if crops:
         probs = _predict(classifier, [c.image for c in crops])
-        # Only a crop that reads unsure as one digit is tried as two touching ones: the halves
-        # of all such crops go to the classifier in one more batch, and only on those frames.
-        halves = {i: c.split() for i, c in enumerate(crops) if c.split and _unsure(probs[i])}
-        halves = {i: parts for i, parts in halves.items() if parts}
-        flat = [part for parts in halves.values() for part in parts]
-        part_probs = iter(_predict(classifier, [p.image for p in flat]) if flat else [])
-        for i, (crop, p) in enumerate(zip(crops, probs, strict=True)):
-            split = [(part, next(part_probs)) for part in halves.get(i, ())]
-            if split and min(float(q.max()) for _, q in split) >= SPLIT_MIN_CONFIDENCE:
-                digits += [_digit(q, part.box, options) for part, q in split]
-                seen += [part.image for part, _ in split]
-            else:
-                digits.append(_digit(p, crop.box, options))
-                seen.append(crop.image)
+        for resolved in _resolve(classifier, crops, probs, SPLIT_DEPTH):
+            digits += [_digit(q, crop.box, options) for crop, q in resolved]
+            seen += [crop.image for crop, _ in resolved]
     if digits and nothing_here(
         [d.confidence for d in digits], [_suspect(c, options) for c in crops]
     ):

@@ -18,7 +18,8 @@ MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MIN_RELATIVE_AREA = 0.02  # of the largest component: smaller ones are dust, not strokes
 MAX_FRAME_SHARE = 0.95  # a piece this much of the frame's width or height is the page, not a digit
 EDGE_CONTACT_SHARE = 0.25  # of a piece's size: the most it may run along the frame edge and stay
-EDGE_MIN_SHARE = 0.2  # of the frame height: a piece touching the edge is at least this tall ...
+# Of the frame height: a piece touching the edge is at least this tall (a digit of a small number) ...
+EDGE_MIN_SHARE = 0.1
 EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
 MERGE_OVERLAP = 0.6  # share of the narrower box two pieces must share in x to be one digit
 MERGE_GAP = 0.3  # vertical gap, as a share of the taller piece, still bridged within one digit
@@ -177,8 +178,8 @@ def _pieces(
 
     Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
     swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of a
-    big 2 in a close-up): one short run of a large, not thin piece; a page border, its rim or a
-    shadow runs along the edge.
+    big 2 in a close-up, a 0 or 8 cut by it): one or two short runs of a not tiny, not thin piece;
+    a page border, its rim or a shadow runs along the edge.
     """
     h_img, w_img = frame
     area = stats[:, cv2.CC_STAT_AREA]
@@ -194,7 +195,7 @@ def _pieces(
         if h >= MAX_FRAME_SHARE * h_img or w >= MAX_FRAME_SHARE * w_img:
             continue
         if contact[i] and not (
-            runs[i] == 1
+            runs[i] <= 2
             and contact[i] <= EDGE_CONTACT_SHARE * max(w, h)
             and h >= EDGE_MIN_SHARE * h_img
             and w >= EDGE_MIN_WIDTH * h

@@ -66,6 +66,24 @@ def test_reader_splits_touching_digits_when_the_halves_read_sure(mnist):
     assert reading.text == "33" and classifier.batches == [1, 2]
 
 
+class _WideIsSureAndWrong(_WideIsUnsure):
+    """A classifier that reads two or more touching digits as one sure digit, as a real one may."""
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        probs = super().predict(images)
+        probs[probs == np.float32(0.4)] = 0.9
+        return probs
+
+
+@pytest.mark.parametrize(("digits", "gap_px"), [((3, 7), -18), ((5, 3, 7), -14)])
+def test_touching_digits_read_sure_as_one_are_still_split(mnist, digits, gap_px):
+    page = C.blank_page()
+    coverages = [C.digit_coverage(C.first_of(mnist, d), 140) for d in digits]
+    C.write_number(page, coverages, 60, 320, gap_px=gap_px)
+    (crop,) = extract_digits(C.to_frame(page))  # one merged crop: the case under test
+    assert read_digits(C.to_frame(page), _WideIsSureAndWrong()).text == "3" * len(digits)
+
+
 def test_paper_grain_at_a_hard_shadow_edge_is_not_a_digit(mnist):
     page = C.blank_page()
     C.hard_shadow(page, 380, depth=0.5)
@@ -90,6 +108,14 @@ def test_big_digit_whose_tail_runs_off_the_frame_edge_is_kept(mnist):
     page = C.blank_page()
     two = C.digit_coverage(C.first_of(mnist, 2), 300)
     C.place(page, two, 640 - two.shape[1] + 12, 100)  # the end of its base runs off the right edge
+    assert _count(page) == 1
+
+
+@pytest.mark.parametrize("digit", [7, 8])
+def test_small_digit_touching_the_frame_edge_is_kept(mnist, digit):
+    page = C.blank_page()
+    coverage = C.digit_coverage(C.first_of(mnist, digit), 70)  # a seventh of the frame's height
+    C.place(page, coverage, -6, 200)  # its left end runs off the left edge
     assert _count(page) == 1
 
 
