@@ -58,7 +58,9 @@ def work_gray(image: np.ndarray, work_size_px: int) -> tuple[np.ndarray, float]:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] in (3, 4):
         while image.shape[1] >= 2 * size[0] and image.shape[0] >= 2 * size[1]:
-            image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_LINEAR)
+            # INTER_AREA, not INTER_LINEAR: the same bytes on every CPU. OpenCV's NEON path for
+            # INTER_LINEAR rounds differently from its x86 one, and a Pi then read other digits.
+            image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     gray = to_gray(image)
     if gray.shape[::-1] != size:
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
@@ -86,7 +88,8 @@ def coarse_cells(gray: np.ndarray) -> np.ndarray:
 
 
 def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    return cv2.resize(cells, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    # INTER_LINEAR_EXACT: bit-exact on every CPU (INTER_LINEAR's NEON and x86 paths round apart).
+    return cv2.resize(cells, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR_EXACT)
 
 
 def _brighter_half(gray: np.ndarray) -> bool:
