@@ -103,8 +103,9 @@ def _roi_saver(path: str) -> Callable[[tuple[int, int, int, int] | None], None]:
     return save
 
 
-def _add_sinks(args, window: bool, source: Source, watcher: ModelWatcher, roi: RoiControl,
-               sinks: list) -> None:  # fmt: skip
+def _add_sinks(
+    args, window: bool, source: Source, watcher: ModelWatcher, roi: RoiControl, sinks: list
+) -> None:
     """Append the outputs asked for to `sinks` one by one, so the caller closes any made before an error."""
     if args.headless:
         sinks.append(JsonSink())
