@@ -23,6 +23,20 @@ DEMO_TEXT = "42"
 DEMO_KEEP = 4  # distinct frames in the demo video: enough for a moving picture
 DEMO_CANDIDATES = 8  # frames the test model reads right, to pick DEMO_KEEP from
 DEMO_ROUNDS = 3  # write the video, drop frames the codec spoiled, again
+WAIT_S = 60.0  # upper bound for things that should happen within a second or two
+
+
+def wait_until(predicate, what: str, timeout: float = WAIT_S, poll_s: float = 0.02):
+    """Return the first truthy value of `predicate()`; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    pytest.fail(f"timed out waiting for {what}")
+
+
 STARTUP_TIMEOUT_S = 180.0  # model load and first frame on a busy CI machine
 EXIT_TIMEOUT_S = 60.0  # a process asked to stop, on a busy machine
 URL_PATTERN = re.compile(r"live view at (http://\S+)")

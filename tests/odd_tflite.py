@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.tiny_tflite import pack_model
+
 
 def build_tflite(tensors: list[tuple], constants: list[np.ndarray], ops: list[tuple]) -> bytes:
     """Return a .tflite flatbuffer.
@@ -14,7 +16,6 @@ def build_tflite(tensors: list[tuple], constants: list[np.ndarray], ops: list[tu
     The first tensor is the model input, the last its output.
     """
     schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
-    import flatbuffers
 
     buffers = [schema.BufferT()]
     for array in constants:
@@ -43,17 +44,7 @@ def build_tflite(tensors: list[tuple], constants: list[np.ndarray], ops: list[tu
     subgraph = schema.SubGraphT()
     subgraph.tensors, subgraph.operators = built, operators
     subgraph.inputs, subgraph.outputs = [0], [len(built) - 1]
-    subgraph.name = "main"
-    model = schema.ModelT()
-    model.version, model.operatorCodes, model.subgraphs, model.buffers = (
-        3,
-        codes,
-        [subgraph],
-        buffers,
-    )
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    return pack_model(schema, codes, subgraph, buffers)
 
 
 def _fc(in_shape: tuple, out_shape: tuple) -> bytes:

@@ -7,7 +7,6 @@ import http.client
 import json
 import re
 import socket
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -21,10 +20,17 @@ from edge_app.result import FrameResult
 from edge_app.sinks import web
 from edge_app.sinks.web import WebSink
 from tests.conftest import run_module
-from tests.edge_live import DEMO_TEXT, URL_PATTERN, App, Browser, demo_video_for
+from tests.edge_live import (
+    DEMO_TEXT,
+    URL_PATTERN,
+    WAIT_S,
+    App,
+    Browser,
+    demo_video_for,
+    wait_until,
+)
 
 HEADLESS_KEYS = {"frame", "source", "text", "digits", "latency_ms"}
-WAIT_S = 60.0  # upper bound for things that should happen within a second or two
 
 
 # ---------------------------------------------------------------- helpers
@@ -72,16 +78,6 @@ def decode(jpeg: bytes) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert image is not None
     return image
-
-
-def wait_until(predicate, what: str):
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def frame_result(index: int, text: str = DEMO_TEXT) -> FrameResult:

@@ -19,7 +19,7 @@ from edge_app.options import ReaderOptions
 from edge_app.reader import read_digits
 from edge_app.runtime import Classifier
 from edge_app.sources import open_source
-from tests.edge_live import URL_PATTERN, App, Browser
+from tests.edge_live import URL_PATTERN, App, Browser, wait_until
 from tests.tiny_tflite import tiny_classifier_tflite
 
 TEXTS = ("1", "23", "456", "7890", "12", "345")  # one per picture: readings that differ
@@ -33,16 +33,6 @@ SCREENSHOTS = (
 )
 SCREENS = {"phone-upright": (412, 915, True), "phone-sideways": (915, 412, True),
            "desktop": (1366, 768, False)}  # fmt: skip
-
-
-def wait_until(predicate, what: str, timeout: float = WAIT_S):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

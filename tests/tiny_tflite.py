@@ -13,7 +13,6 @@ def tiny_classifier_tflite(seed: int = 0, side: int = 28) -> bytes:
     """
     n_in = side * side
     schema = pytest.importorskip("ai_edge_litert.schema_py_generated")
-    import flatbuffers
 
     rng = np.random.default_rng(seed)
     constants = [
@@ -70,10 +69,17 @@ def tiny_classifier_tflite(seed: int = 0, side: int = 28) -> bytes:
         ops.append(op)
     subgraph = schema.SubGraphT()
     subgraph.tensors, subgraph.inputs, subgraph.outputs, subgraph.operators = tensors, [0], [6], ops
+    return pack_model(schema, codes, subgraph, buffers, "tiny benchmark test model")
+
+
+def pack_model(schema, codes: list, subgraph, buffers: list, description: str = "") -> bytes:
+    """Return the .tflite bytes of one `subgraph` with its operator `codes` and `buffers`."""
+    import flatbuffers
+
     # OpenCV's importer reads the subgraph name and model description without checking (crashes).
     subgraph.name = "main"
     model = schema.ModelT()
-    model.description = "tiny benchmark test model"
+    model.description = description
     model.version, model.operatorCodes, model.subgraphs, model.buffers = (
         3,
         codes,
