@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -139,12 +140,18 @@ class Watcher:
         self.seen: list[tuple[str, str, bool]] = []  # appended by paho's thread, in arrival order
         self._read: dict[str, int] = {}  # per topic: how far next_on has read
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2)
-        self.client.on_connect = lambda c, *_: [c.subscribe(t, qos=1) for t in topics]
+        self.client.on_connect = lambda c, *_: c.subscribe([(t, 1) for t in topics])
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.on_message = lambda _c, _u, m: self.seen.append(
             (m.topic, m.payload.decode(), m.retain)
         )
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
+        # Subscribed before the reader starts: otherwise its first "online" could arrive as the
+        # retained copy on a loaded machine, and a live message would look like a retained one.
+        if not subscribed.wait(WAIT_S):
+            pytest.fail(f"the broker did not confirm the subscription to {topics}")
 
     def next_on(self, topic: str, text: str | None = None) -> tuple[str, bool]:
         """The next (text, retained) on `topic` (and with `text` if given); topics are read apart."""
