@@ -68,8 +68,7 @@ def _web_sinks(args, source: Source, watcher: ModelWatcher, roi: RoiControl) -> 
     from edge_app.metrics import Metrics
     from edge_app.sinks.web import WebSink
 
-    model = {"sha256": watcher.info.sha256, "file": Path(args.model).name}
-    metrics = Metrics({**model, "runtime": watcher.classifier.runtime}, lambda: source.reconnects)
+    metrics = Metrics(watcher.describe, lambda: source.reconnects, reloads=lambda: watcher.reloads)
     save = _roi_saver(args.config) if args.config else None
     web = WebSink(
         *parse_serve(args.serve),

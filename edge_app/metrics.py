@@ -50,18 +50,21 @@ class _Histogram:
 class Metrics:
     """A Sink counting what the loop did; `render()` is the Prometheus text (thread-safe).
 
-    `reconnects` reads the source's reconnect counter (a file has none: 0); `model` labels the
-    info metric with what runs: sha256, file and runtime.
+    `reconnects` reads the source's reconnect counter (a file has none: 0); `model` is asked at
+    every scrape what runs (sha256, file, runtime) and how often a new model was swapped in, so
+    the info metric follows a hot swap.
     """
 
     def __init__(
         self,
-        model: dict[str, str],
+        model: Callable[[], dict[str, str]],
         reconnects: Callable[[], int] = lambda: 0,
         clock: Callable[[], float] = time.monotonic,
+        reloads: Callable[[], int] = lambda: 0,
     ) -> None:
         self._lock = threading.Lock()
-        self._model, self._reconnects, self._clock = dict(model), reconnects, clock
+        self._model, self._reconnects, self._clock = model, reconnects, clock
+        self._reloads = reloads
         self._frames = self._published = self._unsure = 0
         self._latency = {stage: _Histogram() for stage in STAGES}
         self._last_frame_s = clock()  # before the first frame: age since start, so alerts fire
@@ -84,7 +87,7 @@ class Metrics:
 
     def render(self) -> str:
         """The Prometheus text exposition of every metric, ending in a newline."""
-        reconnects = self._reconnects()
+        reconnects, reloads, model = self._reconnects(), self._reloads(), self._model()
         with self._lock:
             age_s = self._clock() - self._last_frame_s
             lines: list[str] = []
@@ -105,6 +108,8 @@ class Metrics:
             metric("source_reconnects_total", "counter",
                    "Times a live source stopped delivering and was reconnected.",
                    [("", reconnects)])  # fmt: skip
+            metric("model_reloads_total", "counter",
+                   "New models swapped in while running.", [("", reloads)])  # fmt: skip
             metric("last_frame_age_seconds", "gauge",
                    "Seconds since the last frame (since start before the first one).",
                    [("", round(age_s, 3))])  # fmt: skip
@@ -119,7 +124,7 @@ class Metrics:
                 samples.append((f'_count{{stage="{stage}"}}', histogram.count))
             metric("stage_latency_seconds", "histogram",
                    "Time per frame in each stage of the reader.", samples)  # fmt: skip
-            labels = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(self._model.items()))
+            labels = ",".join(f'{k}="{_label(v)}"' for k, v in sorted(model.items()))
             metric("model_info", "gauge", "The model being run (always 1).",
                    [(f"{{{labels}}}", 1)])  # fmt: skip
         return "\n".join(lines) + "\n"

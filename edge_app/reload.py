@@ -71,6 +71,14 @@ class ModelWatcher:
         self._pending: Signature | None = None  # changed files waiting to hold still
         self._next_poll_s = time.monotonic() + self.poll_s
 
+    def describe(self) -> dict[str, str]:
+        """What runs now: the model's sha256, file name and runtime."""
+        return {
+            "sha256": self.info.sha256,
+            "file": self.path.name,
+            "runtime": self.classifier.runtime,
+        }
+
     def _current_signature(self) -> Signature:
         return _stat(self.path), _stat(self.path.parent / MANIFEST_NAME)
 

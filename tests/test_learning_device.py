@@ -15,6 +15,7 @@ from convert.user_digits import UserDigitsCheck, user_gate_reasons
 from edge_app.artifacts import sha256_bytes
 from edge_app.digit_folder import DigitFolder
 from edge_app.manifest import MANIFEST_NAME
+from edge_app.metrics import Metrics
 from edge_app.reader import Digit, Reading
 from edge_app.reload import ModelWatcher
 from edge_app.result import FrameResult
@@ -94,7 +95,10 @@ def test_a_running_reader_swaps_in_a_verified_model_and_keeps_the_old_one_otherw
     for name in ("model_int8.tflite", MANIFEST_NAME):
         shutil.copy(tiny_artifacts / name, device / name)
     watcher = ModelWatcher(device / "model_int8.tflite", poll_s=0.0)
+    metrics = Metrics(watcher.describe, reloads=lambda: watcher.reloads)
     old = watcher.classifier
+    started = (tiny_artifacts / "model_int8.tflite").read_bytes()
+    assert f'sha256="{sha256_bytes(started)}"' in metrics.render()
     assert watcher.poll() is old  # nothing changed
     other = (tiny_artifacts / "model_dynamic.tflite").read_bytes()
     caplog.set_level(logging.INFO)
@@ -114,6 +118,9 @@ def test_a_running_reader_swaps_in_a_verified_model_and_keeps_the_old_one_otherw
     assert new is not old and watcher.reloads == 1
     assert watcher.info.sha256 == sha256_bytes(other)
     assert "model swapped" in caplog.text
+    scraped = metrics.render()  # what runs now, not what ran at start
+    assert f'sha256="{sha256_bytes(other)}"' in scraped and sha256_bytes(started) not in scraped
+    assert "mnist_edge_model_reloads_total 1" in scraped
     images = np.random.default_rng(0).uniform(0, 1, (8, 28, 28)).astype(np.float32)
     reference = Classifier("dynamic", model_bytes=other).predict(images)
     np.testing.assert_allclose(new.predict(images), reference, atol=1e-6)

@@ -173,7 +173,9 @@ class Clock:
 
 def test_metrics_count_what_the_loop_did():
     clock, reconnects = Clock(), [0]
-    metrics = Metrics({"sha256": "ab" * 32, "file": 'od"d.tflite'}, lambda: reconnects[0], clock)
+    metrics = Metrics(
+        lambda: {"sha256": "ab" * 32, "file": 'od"d.tflite'}, lambda: reconnects[0], clock
+    )
     before = parse_prometheus(metrics.render())
     assert before["mnist_edge_frames_total"][""] == 0
     metrics.handle(result(0, "42", [4, 2], 3.0), np.zeros((4, 4, 3), np.uint8))
