@@ -15,13 +15,61 @@ class Evidence(NamedTuple):
     width_px: int
     fill: float  # ink share of its box
     frame_share: float  # its height as a share of the frame's
+    # Of a candidate touching the frame edge: how much the paper around it varies, as a share of
+    # how much darker it is than that paper (0 when it does not touch the edge; see paper_step).
+    edge_step: float = 0.0
 
 
-def evidence(mask: np.ndarray, frame_height_px: int) -> Evidence:
-    """Return the Evidence of a candidate's stroke mask (its box's size) in a frame this tall."""
+# Of the stroke width: the band of paper around a candidate whose brightness is compared.
+PAPER_RING_STROKES = 2.0
+
+
+def paper_step(
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    gray: np.ndarray,
+    dark_ink: bool,
+    stroke_px: float,
+) -> float:
+    """Return the spread (10th to 90th percentile) of the paper around a candidate over its contrast.
+
+    A stroke lies on even paper: the paper on both its sides is alike, and it is much darker.
+    The rim of a shadow (or of the page) is a step in brightness: the paper on its two sides
+    differs by more than the rim is darker than it.
+    """
+    x, y, w, h = box
+    r = max(2, round(PAPER_RING_STROKES * stroke_px))
+    x0, y0 = max(0, x - r), max(0, y - r)
+    x1, y1 = min(gray.shape[1], x + w + r), min(gray.shape[0], y + h + r)
+    strokes = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    strokes[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = mask
+    near = cv2.dilate(strokes, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    ring = (near > 0) & (cv2.dilate(strokes, np.ones((3, 3), np.uint8)) == 0)
+    patch = gray[y0:y1, x0:x1]
+    paper = patch[ring]
+    if paper.size == 0:
+        return 0.0
+    low, mid, high = np.percentile(paper, (10, 50, 90))
+    ink = float(np.median(patch[strokes > 0]))
+    contrast = mid - ink if dark_ink else ink - mid
+    return float(high - low) / max(1.0, contrast)
+
+
+def evidence(
+    mask: np.ndarray,
+    box: tuple[int, int, int, int],
+    gray: np.ndarray,
+    dark_ink: bool,
+    stroke_px: float,
+) -> Evidence:
+    """Return the Evidence of a candidate's stroke mask at `box` (x, y, w, h) of the work image `gray`."""
     h, w = mask.shape
+    x, y = box[:2]
     fill = cv2.countNonZero(mask.view(np.uint8)) / max(1, h * w)
-    return Evidence(h, w, fill, h / frame_height_px)
+    # A box is its strokes' tight box: a side on the frame's side means ink reaches the edge.
+    on_edge = x == 0 or y == 0 or x + w >= gray.shape[1] or y + h >= gray.shape[0]
+    step = paper_step(mask, box, gray, dark_ink, stroke_px) if on_edge else 0.0
+    return Evidence(h, w, fill, h / gray.shape[0], step)
 
 
 # Of min_digit_height_px: shorter is grain or a grid's crumb, seldom a digit.
@@ -31,6 +79,14 @@ PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a s
 # A frame whose every candidate is suspect reads "" unless one of them reads at least this sure:
 # blank-paper texture reads up to about 0.96 with a label-smoothed model, real digits seldom look suspect.
 REJECT_CONFIDENCE = 0.97
+# A candidate on the frame edge whose paper varies more than this share of its contrast is the
+# rim of a shadow or of the page: digits cut by the edge stay below 0.7, rims reach 1.1 and more.
+RIM_STEP = 1.0
+
+
+def is_rim(e: Evidence) -> bool:
+    """True when a candidate touching the frame edge is a step in the paper's brightness, not ink."""
+    return e.edge_step > RIM_STEP
 
 
 def is_suspect(e: Evidence, min_digit_height_px: int) -> bool:

@@ -17,7 +17,10 @@ LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of the str
 MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MIN_RELATIVE_AREA = 0.02  # of the largest component: smaller ones are dust, not strokes
 MAX_FRAME_SHARE = 0.95  # a piece this much of the frame's width or height is the page, not a digit
-EDGE_CONTACT_SHARE = 0.25  # of a piece's size: the most it may run along the frame edge and stay
+# Of a piece's longer side: the most it may run along the frame edge and stay. A digit cut by the
+# edge runs along it for up to its width (the loop of an 8, the base of a 2); more wraps a corner,
+# as the page's rim does. A shadow's rim crossing the edge is told by the paper (reject.is_rim).
+EDGE_CONTACT_SHARE = 1.0
 # Of the frame height: a piece touching the edge is at least this tall (a digit of a small number) ...
 EDGE_MIN_SHARE = 0.1
 EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
@@ -178,8 +181,8 @@ def _pieces(
 
     Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
     swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of a
-    big 2 in a close-up, a 0 or 8 cut by it): one or two short runs of a not tiny, not thin piece;
-    a page border, its rim or a shadow runs along the edge.
+    big 2 in a close-up, a 0 or 8 cut by it): one or two runs of a not tiny, not thin piece; a
+    page border or its rim is a thin strip along the edge, or wraps its corner.
     """
     h_img, w_img = frame
     area = stats[:, cv2.CC_STAT_AREA]

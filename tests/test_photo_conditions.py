@@ -119,6 +119,33 @@ def test_small_digit_touching_the_frame_edge_is_kept(mnist, digit):
     assert _count(page) == 1
 
 
+@pytest.mark.parametrize("digit", [0, 2, 3, 8])
+@pytest.mark.parametrize("side", ["top", "bottom", "right"])
+def test_digit_cut_by_the_frame_edge_along_a_stroke_is_kept(mnist, digit, side):
+    # Cut through a loop or a bar, the stroke runs along the edge for much of the digit's width.
+    page = C.blank_page()
+    coverage = C.digit_coverage(C.first_of(mnist, digit), 120)
+    h, w = coverage.shape
+    past = int(0.08 * h)  # as much of it as a close-up loses past the edge
+    x, y = {
+        "top": (300, -past),
+        "bottom": (300, page.shape[0] - h + past),
+        "right": (page.shape[1] - w + past, 200),
+    }[side]
+    C.place(page, coverage, x, y)
+    assert _count(page) == 1
+
+
+@pytest.mark.parametrize("soft_px", [2, 6])
+def test_hard_shadow_rim_reaching_the_frame_edge_is_not_a_digit(soft_px):
+    # A slanted hand's shadow on a lit page: its rim is a dark sliver where it leaves the frame.
+    page = C.blank_page()
+    C.shadow_gradient(page, darkest=0.6)
+    C.hard_shadow(page, 320, depth=0.5, soft_px=soft_px, angle_deg=60)
+    for seed in range(3):
+        assert _count(page, seed) == 0, seed
+
+
 def test_short_thick_one_is_not_a_blob():
     page = C.blank_page()
     C.place(page, np.ones((90, 38), np.float32), 300, 200)  # a marker 1: a short, filled bar
