@@ -35,7 +35,7 @@ def paper_step(
 
     A stroke lies on even paper: the paper on both its sides is alike, and it is much darker.
     The rim of a shadow (or of the page) is a step in brightness: the paper on its two sides
-    differs by more than the rim is darker than it.
+    differs by more than the rim is darker than its darker side. (Light ink: brighter, lighter.)
     """
     x, y, w, h = box
     r = max(2, round(PAPER_RING_STROKES * stroke_px))
@@ -49,10 +49,16 @@ def paper_step(
     paper = patch[ring]
     if paper.size == 0:
         return 0.0
-    low, mid, high = np.percentile(paper, (10, 50, 90))
-    ink = float(np.median(patch[strokes > 0]))
-    contrast = mid - ink if dark_ink else ink - mid
-    return float(high - low) / max(1.0, contrast)
+    low, high = _quantiles(paper, (0.1, 0.9))
+    (ink,) = _quantiles(patch[strokes > 0], (0.5,))
+    contrast = low - ink if dark_ink else ink - high  # against the paper nearest its own shade
+    return (high - low) / max(1.0, contrast)
+
+
+def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
+    # A partial sort: several times faster than np.percentile on the few hundred pixels of a ring.
+    ks = [min(len(values) - 1, int(q * len(values))) for q in shares]
+    return [float(v) for v in np.partition(values, ks)[ks]]
 
 
 def evidence(
@@ -80,8 +86,8 @@ PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a s
 # blank-paper texture reads up to about 0.96 with a label-smoothed model, real digits seldom look suspect.
 REJECT_CONFIDENCE = 0.97
 # A candidate on the frame edge whose paper varies more than this share of its contrast is the
-# rim of a shadow or of the page: digits cut by the edge stay below 0.7, rims reach 1.1 and more.
-RIM_STEP = 1.0
+# rim of a shadow or of the page: digits cut by the edge stay below 2, rims reach 20 and more.
+RIM_STEP = 4.0
 
 
 def is_rim(e: Evidence) -> bool:

@@ -104,6 +104,18 @@ def test_grid_and_ruled_lines_are_not_digits_and_do_not_hide_them(mnist, paper):
     assert _count(page) == 3
 
 
+@pytest.mark.parametrize("height_px", [70, 110])
+def test_ruled_lines_broken_by_grain_are_taken_out(mnist, height_px):
+    # Heavy grain breaks each line into runs and dashes that no longer span the frame as one piece.
+    page = C.blank_page()
+    C.ruled_lines(page, step_px=90, darkness=0.4)
+    grain = 8.0
+    assert [len(extract_digits(C.to_frame(page, s, grain=grain))) for s in (0, 1)] == [0, 0]
+    digits = [C.digit_coverage(C.first_of(mnist, d), height_px) for d in (5, 4, 2)]
+    C.write_number(page, digits, 150, 330, gap_px=50)
+    assert [len(extract_digits(C.to_frame(page, s, grain=grain))) for s in (0, 1)] == [3, 3]
+
+
 def test_big_digit_whose_tail_runs_off_the_frame_edge_is_kept(mnist):
     page = C.blank_page()
     two = C.digit_coverage(C.first_of(mnist, 2), 300)
