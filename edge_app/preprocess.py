@@ -21,7 +21,7 @@ from edge_app.ink import (
 )
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
-from edge_app.reject import Evidence, evidence, is_rim
+from edge_app.reject import Evidence, evidence
 from edge_app.runtime import IMAGE_SIZE_PX
 from edge_app.segment import Candidate, find_digit_boxes, split_candidate
 
@@ -85,9 +85,7 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
             digit,
             (bx, by, bw, bh),
             lambda: tuple(crop(p) for p in split_candidate(candidate)),
-            evidence(candidate.mask, candidate.box, gray, dark_ink, candidate.stroke_px),
+            evidence(candidate.mask, gray.shape[0]),
         )
 
-    crops = [crop(c) for c in find_digit_boxes(ink, threshold, options)]
-    # The rim of a shadow reaching the frame edge reads as a sure 1: it is no digit, drop it.
-    return [c for c in crops if not is_rim(c.evidence)]
+    return [crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]

@@ -15,13 +15,13 @@ class Evidence(NamedTuple):
     width_px: int
     fill: float  # ink share of its box
     frame_share: float  # its height as a share of the frame's
-    # Of a candidate touching the frame edge: how much the paper around it varies, as a share of
-    # how much darker it is than that paper (0 when it does not touch the edge; see paper_step).
-    edge_step: float = 0.0
 
 
 # Of the stroke width: the band of paper around a candidate whose brightness is compared.
 PAPER_RING_STROKES = 2.0
+# A piece on the frame edge whose paper varies more than this share of its contrast is the rim
+# of a shadow or of the page: digits cut by the edge stay below 2, rims reach 20 and more.
+RIM_STEP = 4.0
 
 
 def paper_step(
@@ -55,27 +55,22 @@ def paper_step(
     return (high - low) / max(1.0, contrast)
 
 
+def is_rim(step: float) -> bool:
+    """True when a piece on the frame edge with this paper_step is a step in the paper, not ink."""
+    return step > RIM_STEP
+
+
 def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     # A partial sort: several times faster than np.percentile on the few hundred pixels of a ring.
     ks = [min(len(values) - 1, int(q * len(values))) for q in shares]
     return [float(v) for v in np.partition(values, ks)[ks]]
 
 
-def evidence(
-    mask: np.ndarray,
-    box: tuple[int, int, int, int],
-    gray: np.ndarray,
-    dark_ink: bool,
-    stroke_px: float,
-) -> Evidence:
-    """Return the Evidence of a candidate's stroke mask at `box` (x, y, w, h) of the work image `gray`."""
+def evidence(mask: np.ndarray, frame_height_px: int) -> Evidence:
+    """Return the Evidence of a candidate's stroke mask (its box's size) in a frame this tall."""
     h, w = mask.shape
-    x, y = box[:2]
     fill = cv2.countNonZero(mask.view(np.uint8)) / max(1, h * w)
-    # A box is its strokes' tight box: a side on the frame's side means ink reaches the edge.
-    on_edge = x == 0 or y == 0 or x + w >= gray.shape[1] or y + h >= gray.shape[0]
-    step = paper_step(mask, box, gray, dark_ink, stroke_px) if on_edge else 0.0
-    return Evidence(h, w, fill, h / gray.shape[0], step)
+    return Evidence(h, w, fill, h / frame_height_px)
 
 
 # Of min_digit_height_px: shorter is grain or a grid's crumb, seldom a digit.
@@ -85,14 +80,6 @@ PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a s
 # A frame whose every candidate is suspect reads "" unless one of them reads at least this sure:
 # blank-paper texture reads up to about 0.96 with a label-smoothed model, real digits seldom look suspect.
 REJECT_CONFIDENCE = 0.97
-# A candidate on the frame edge whose paper varies more than this share of its contrast is the
-# rim of a shadow or of the page: digits cut by the edge stay below 2, rims reach 20 and more.
-RIM_STEP = 4.0
-
-
-def is_rim(e: Evidence) -> bool:
-    """True when a candidate touching the frame edge is a step in the paper's brightness, not ink."""
-    return e.edge_step > RIM_STEP
 
 
 def is_suspect(e: Evidence, min_digit_height_px: int) -> bool:
