@@ -8,20 +8,55 @@ import numpy as np
 LINE_SPAN = 0.8  # share of the frame side a stroke must run along to be a ruled or grid line
 LINE_MAX_FILL = 0.3  # ink share of its box above which a frame-wide piece is a page border
 LINE_RUN = 0.15  # share of the frame side: the straight run a line holds (digit bars are shorter)
+# Share of the frame side: the gap between two runs of one line, which grain or a faint pen
+# breaks. Runs joined across such gaps must still span LINE_SPAN, which a number's bars do not.
+LINE_GAP = 0.12
+# At work size: the gap across a removed line (its width and rim) a crossing stroke is bridged
+# over, and how far aside its two ends may be.
+CROSSING_PX = 7
+CROSSING_SLANT_PX = 3
+DASH_MIN_LENGTH = 0.06  # share of the frame side: the shortest piece that may be a line's dash ...
+DASH_MIN_ASPECT = 6  # length / thickness from which a piece may be a dash of a broken line ...
+DASH_MAX_THICKNESS_PX = 7  # ... at work size, tilt included
+DASH_MIN_COUNT = 3  # a broken line is several dashes
 
 
 def _long_runs(binary: np.ndarray, horizontal: bool, frame: tuple[int, int]) -> np.ndarray:
     """Return the pixels of straight runs that belong to a structure spanning LINE_SPAN of the frame."""
     h_img, w_img = frame
     side = w_img if horizontal else h_img
-    run = max(3, int(LINE_RUN * side))
+    run, gap = max(3, int(LINE_RUN * side)), max(1, int(LINE_GAP * side))
     kernel = np.ones((1, run) if horizontal else (run, 1), np.uint8)
     opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT]
+    # Bridge the gaps of a broken line: its dashes join (8-connected, so a tilted line's steps too).
+    bridge = np.ones((1, gap) if horizontal else (gap, 1), np.uint8)
+    joined = cv2.dilate(opened, bridge)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT] - (gap - 1)
     is_line = np.zeros(n, bool)
     is_line[1:] = extent >= LINE_SPAN * side
-    return is_line[labels]
+    return is_line[labels] & (opened > 0)
+
+
+def _may_hold_lines(
+    lengths: np.ndarray, thickness: np.ndarray, sparse: np.ndarray, side: int
+) -> bool:
+    """True when components of these lengths along one direction may be lines across `side` pixels.
+
+    A whole line is a sparse component spanning LINE_SPAN of the frame; a broken one is dashes,
+    long and thin pieces that together are as long.
+    """
+    spanning = lengths >= LINE_SPAN * side
+    if (sparse & spanning).any():
+        return True
+    # A spanning filled piece is the rim of the table or page, not a dash.
+    dashes = (
+        ~spanning
+        & (lengths >= DASH_MIN_LENGTH * side)
+        & (lengths >= DASH_MIN_ASPECT * thickness)
+        & (thickness <= DASH_MAX_THICKNESS_PX)
+    )
+    return int(dashes.sum()) >= DASH_MIN_COUNT and int(lengths[dashes].sum()) >= LINE_SPAN * side
 
 
 def line_mask(
@@ -31,24 +66,37 @@ def line_mask(
 
     `binary` may be a box of a frame of shape `frame` (default: its own shape) with all its ink.
     `stats` are the map's connected-component stats: only a sparse component spanning LINE_SPAN of
-    the frame can hold a line (a filled one is the page's border), so frames without one pay nothing. A line is what a long straight
-    kernel keeps (an opening) and still spans the frame, so the bar of a 7 or the base of a 2,
+    the frame (a filled one is the page's border), or dashes as long together, can hold a line, so
+    frames without one pay nothing. A line is what a short straight kernel keeps (an opening),
+    joined across small gaps, that still spans the frame, so the bar of a 7 or the base of a 2,
     which are as long as a digit is wide, stay; a digit the line crosses keeps its other strokes.
     """
     frame = binary.shape if frame is None else frame
     h_img, w_img = frame
     widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     sparse = stats[1:, cv2.CC_STAT_AREA] <= LINE_MAX_FILL * widths * heights
-    across = (sparse & (widths >= LINE_SPAN * w_img)).any()
-    down = (sparse & (heights >= LINE_SPAN * h_img)).any()
+    across = _may_hold_lines(widths, heights, sparse, w_img)
+    down = _may_hold_lines(heights, widths, sparse, h_img)
     if not (across or down):
         return None
-    lines = np.zeros(binary.shape, bool)
-    if across:
-        lines |= _long_runs(binary, horizontal=True, frame=frame)
-    if down:
-        lines |= _long_runs(binary, horizontal=False, frame=frame)
+    grow = np.ones((3, 3), np.uint8)  # the line's anti-aliased rim is part of it: a pixel more
+    found = [
+        cv2.dilate(_long_runs(binary, horizontal, frame).view(np.uint8), grow)
+        for horizontal, wanted in ((True, across), (False, down))
+        if wanted
+    ]
+    lines = found[0] if len(found) == 1 else found[0] | found[1]
     if not lines.any():
         return None
-    # The line's anti-aliased rim is part of it: one pixel more on each side.
-    return cv2.dilate(lines.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    # Where a stroke crosses a line, the line's pixels are the stroke's: keep them, so the digit
+    # stays one piece. A crossing has stroke on both sides of the line within a line's width
+    # (and a pixel aside, for a slanted stroke).
+    rest = binary & (1 - lines)
+    crossed = np.zeros(binary.shape, np.uint8)
+    for horizontal, wanted in ((True, across), (False, down)):
+        if wanted:
+            shape = (
+                (CROSSING_PX, CROSSING_SLANT_PX) if horizontal else (CROSSING_SLANT_PX, CROSSING_PX)
+            )
+            crossed |= cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
+    return (lines & (1 - crossed)).view(bool)

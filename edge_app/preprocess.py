@@ -88,4 +88,4 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
             evidence(candidate.mask, gray.shape[0]),
         )
 
-    return [crop(c) for c in find_digit_boxes(ink, threshold, options)]
+    return [crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]

@@ -12,12 +12,16 @@ from edge_app.ink import INK_MAX
 from edge_app.lines import LINE_SPAN, line_mask
 from edge_app.normalize import stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
+from edge_app.reject import is_rim, paper_step
 
 LOW_INK_FRACTION = 0.6  # hysteresis: strokes grow down to this share of the stroke threshold
 MIN_COMPONENT_AREA_PX = 6  # at work size: smaller components are sensor noise
 MIN_RELATIVE_AREA = 0.02  # of the largest component: smaller ones are dust, not strokes
 MAX_FRAME_SHARE = 0.95  # a piece this much of the frame's width or height is the page, not a digit
-EDGE_CONTACT_SHARE = 0.25  # of a piece's size: the most it may run along the frame edge and stay
+# Of a piece's longer side: the most it may run along the frame edge and stay. A digit cut by the
+# edge runs along it for up to its width (the loop of an 8, the base of a 2); more wraps a corner,
+# as the page's rim does. A shadow's rim crossing the edge is told by the paper (see _pieces).
+EDGE_CONTACT_SHARE = 1.0
 # Of the frame height: a piece touching the edge is at least this tall (a digit of a small number) ...
 EDGE_MIN_SHARE = 0.1
 EDGE_MIN_WIDTH = 0.2  # ... and this wide for its height (a page border's rim is a thin strip)
@@ -173,13 +177,16 @@ def _pieces(
     strong: np.ndarray,
     origin: tuple[int, int],
     frame: tuple[int, int],
+    paper: tuple[np.ndarray, bool] | None = None,
 ) -> list[int]:
     """Return the labels that may be strokes of a digit: not noise, dust, the page or its edge.
 
     Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
     swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of a
-    big 2 in a close-up, a 0 or 8 cut by it): one or two short runs of a not tiny, not thin piece;
-    a page border, its rim or a shadow runs along the edge.
+    big 2 in a close-up, a 0 or 8 cut by it): one or two runs of a not tiny, not thin piece; a
+    page border or its rim is a thin strip along the edge, or wraps its corner. With `paper`
+    (the grey work image, whether its ink is dark), a shadow's rim that leaves the frame, which
+    is shaped like a stroke, is told by the step in the paper's brightness around it.
     """
     h_img, w_img = frame
     area = stats[:, cv2.CC_STAT_AREA]
@@ -191,7 +198,7 @@ def _pieces(
         return []
     contact, runs = _edge_contact(labels, n, origin, frame)
     kept = []
-    for i, (_, _, w, h, a) in zip(rows, stats[rows].tolist(), strict=True):
+    for i, (x, y, w, h, a) in zip(rows, stats[rows].tolist(), strict=True):
         if h >= MAX_FRAME_SHARE * h_img or w >= MAX_FRAME_SHARE * w_img:
             continue
         if contact[i] and not (
@@ -201,6 +208,11 @@ def _pieces(
             and w >= EDGE_MIN_WIDTH * h
         ):
             continue
+        if contact[i] and paper is not None:
+            mask = labels[y : y + h, x : x + w] == i
+            box = (x + origin[0], y + origin[1], w, h)
+            if is_rim(paper_step(mask.view(np.uint8), box, *paper, stroke_width(mask))):
+                continue
         kept.append((i, a))
     if not kept:
         return []
@@ -209,9 +221,15 @@ def _pieces(
 
 
 def find_digit_boxes(
-    ink: np.ndarray, threshold: float, options: ReaderOptions = DEFAULT_OPTIONS
+    ink: np.ndarray,
+    threshold: float,
+    options: ReaderOptions = DEFAULT_OPTIONS,
+    paper: tuple[np.ndarray, bool] | None = None,
 ) -> list[Candidate]:
     """Return the digit candidates of an ink map (uint8, from ink_map), left to right.
+
+    `paper` is the grey image the map was made from and whether its ink is dark: with it, a
+    shadow's rim on the frame edge is not taken for a digit cut by the edge.
 
     Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; ruled
     and grid lines are taken out, the pieces of one digit are merged, and specks, lines, blobs and
@@ -235,7 +253,7 @@ def find_digit_boxes(
         if lines is not None:
             weak[lines] = 0
             n, labels, stats = _components(weak)
-    ids = _pieces(labels, n, stats, strong, (ox, oy), frame)
+    ids = _pieces(labels, n, stats, strong, (ox, oy), frame, paper)
     if len(ids) == 0 or len(ids) > 8 * options.max_digits:
         return []
     boxes = stats[ids, :4].tolist()

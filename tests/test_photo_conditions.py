@@ -104,6 +104,18 @@ def test_grid_and_ruled_lines_are_not_digits_and_do_not_hide_them(mnist, paper):
     assert _count(page) == 3
 
 
+@pytest.mark.parametrize("height_px", [70, 110])
+def test_ruled_lines_broken_by_grain_are_taken_out(mnist, height_px):
+    # Heavy grain breaks each line into runs and dashes that no longer span the frame as one piece.
+    page = C.blank_page()
+    C.ruled_lines(page, step_px=90, darkness=0.4)
+    grain = 8.0
+    assert [len(extract_digits(C.to_frame(page, s, grain=grain))) for s in (0, 1)] == [0, 0]
+    digits = [C.digit_coverage(C.first_of(mnist, d), height_px) for d in (5, 4, 2)]
+    C.write_number(page, digits, 150, 330, gap_px=50)
+    assert [len(extract_digits(C.to_frame(page, s, grain=grain))) for s in (0, 1)] == [3, 3]
+
+
 def test_big_digit_whose_tail_runs_off_the_frame_edge_is_kept(mnist):
     page = C.blank_page()
     two = C.digit_coverage(C.first_of(mnist, 2), 300)
@@ -117,6 +129,33 @@ def test_small_digit_touching_the_frame_edge_is_kept(mnist, digit):
     coverage = C.digit_coverage(C.first_of(mnist, digit), 70)  # a seventh of the frame's height
     C.place(page, coverage, -6, 200)  # its left end runs off the left edge
     assert _count(page) == 1
+
+
+@pytest.mark.parametrize("digit", [0, 2, 3, 8])
+@pytest.mark.parametrize("side", ["top", "bottom", "right"])
+def test_digit_cut_by_the_frame_edge_along_a_stroke_is_kept(mnist, digit, side):
+    # Cut through a loop or a bar, the stroke runs along the edge for much of the digit's width.
+    page = C.blank_page()
+    coverage = C.digit_coverage(C.first_of(mnist, digit), 120)
+    h, w = coverage.shape
+    past = int(0.08 * h)  # as much of it as a close-up loses past the edge
+    x, y = {
+        "top": (300, -past),
+        "bottom": (300, page.shape[0] - h + past),
+        "right": (page.shape[1] - w + past, 200),
+    }[side]
+    C.place(page, coverage, x, y)
+    assert _count(page) == 1
+
+
+@pytest.mark.parametrize("soft_px", [2, 6])
+def test_hard_shadow_rim_reaching_the_frame_edge_is_not_a_digit(soft_px):
+    # A slanted hand's shadow on a lit page: its rim is a dark sliver where it leaves the frame.
+    page = C.blank_page()
+    C.shadow_gradient(page, darkest=0.6)
+    C.hard_shadow(page, 320, depth=0.5, soft_px=soft_px, angle_deg=60)
+    for seed in range(3):
+        assert _count(page, seed) == 0, seed
 
 
 def test_short_thick_one_is_not_a_blob():

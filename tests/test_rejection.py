@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from edge_app.model import load_classifier
 from edge_app.reader import read_digits
-from edge_app.reject import Evidence, is_suspect, nothing_here
+from edge_app.reject import Evidence, is_rim, is_suspect, nothing_here, paper_step
 from synthetic import conditions as C
 
 MIN_HEIGHT_PX = 10  # ReaderOptions().min_digit_height_px
@@ -25,6 +26,21 @@ def test_suspect_shapes_are_tiny_scattered_or_page_sized():
     assert is_suspect(_digit_like(height_px=12), MIN_HEIGHT_PX)  # grain, a grid's crumb
     assert is_suspect(_digit_like(fill=0.03), MIN_HEIGHT_PX)  # scattered texture
     assert is_suspect(_digit_like(frame_share=0.9), MIN_HEIGHT_PX)  # the page itself
+
+
+def _paper_step_of_a_bar(left_paper: int, right_paper: int, ink: int) -> float:
+    gray = np.full((60, 80), left_paper, np.uint8)
+    gray[:, 40:] = right_paper
+    gray[10:50, 38:42] = ink  # a vertical stroke 4 px wide, where the paper may change
+    mask = np.ones((40, 4), np.uint8)
+    return paper_step(mask, (38, 10, 4, 40), gray, dark_ink=True, stroke_px=4.0)
+
+
+def test_a_stroke_lies_on_even_paper_and_a_shadow_rim_on_a_step():
+    stroke = _paper_step_of_a_bar(200, 200, 60)
+    rim = _paper_step_of_a_bar(200, 110, 100)  # the dark sliver at a shadow's edge
+    assert stroke < 0.2
+    assert not is_rim(stroke) and is_rim(rim)
 
 
 def test_nothing_here_needs_every_candidate_suspect_and_none_sure():
