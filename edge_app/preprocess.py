@@ -53,8 +53,9 @@ class DigitCrop:
     image: np.ndarray  # (28, 28) float32 in [0, 1], white on black
     box: tuple[int, int, int, int]  # x, y, w, h in original frame pixels
     # The ways it may be touching digits instead, each a tuple of parts, made on demand (the reader
-    # asks only for crops that read unsure or are wide); () when it has nowhere thin to cut.
-    split: Callable[[], tuple[tuple[DigitCrop, ...], ...]] | None = None
+    # asks only for crops that read unsure or are wide), cutting through loops if asked (see
+    # edge_app.split); () when it has nowhere thin to cut.
+    split: Callable[[bool], tuple[tuple[DigitCrop, ...], ...]] | None = None
     evidence: Evidence | None = None  # what its shape says (see edge_app.reject)
 
 
@@ -85,7 +86,9 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         return DigitCrop(
             digit,
             (bx, by, bw, bh),
-            lambda: tuple(tuple(crop(p) for p in parts) for parts in split_options(candidate)),
+            lambda through_loops: tuple(
+                tuple(crop(p) for p in parts) for parts in split_options(candidate, through_loops)
+            ),
             evidence(candidate.mask, gray.shape[0]),
         )
 

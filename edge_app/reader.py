@@ -15,17 +15,15 @@ from edge_app.reject import is_suspect, nothing_here
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
 UNSURE = "?"
-# A wide crop less sure than this is tried as touching digits, read as them if all are.
+# A wide crop less sure than this is tried as touching digits ...
 SPLIT_MIN_CONFIDENCE = 0.8
+PART_MIN_CONFIDENCE = 0.85  # ... read as them if every one reads at least this sure
 # Width / height from which a crop is tried as touching digits even when it reads sure as one:
 # most single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
 SPLIT_WIDE_ASPECT = 1.0
 # A crop that reads sure as one digit is cut only when every part reads about as sure: halves of
 # a wide 0 or 4 still read as digits (a 6 and a 3), but less sure than the whole.
-SPLIT_SURE_MARGIN = 0.02
-# Of the crop's height: how tall each part must be to split a crop that reads sure as one digit
-# (a wide 2 or 4 cut at its thin tail gives a short part; touching digits stand about as tall).
-SPLIT_SURE_MIN_HEIGHT = 0.75
+SPLIT_SURE_MARGIN = 0.01
 SPLIT_DEPTH = 2  # a half may be split again: up to four touching digits in one crop
 
 
@@ -70,10 +68,6 @@ def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
     return crop.evidence is not None and is_suspect(crop.evidence, options.min_digit_height_px)
 
 
-def _even_parts(crop: DigitCrop, parts: tuple[DigitCrop, ...]) -> bool:
-    return min(part.box[3] for part in parts) >= SPLIT_SURE_MIN_HEIGHT * crop.box[3]
-
-
 def _wants_split(crop: DigitCrop, probs: np.ndarray) -> bool:
     _, _, w, h = crop.box
     return crop.split is not None and (_unsure(probs) or w >= SPLIT_WIDE_ASPECT * h)
@@ -94,10 +88,9 @@ def _resolve(
     out = [[(crop, p)] for crop, p in zip(crops, probs, strict=True)]
     if depth == 0:
         return out
+    # Only a crop that reads unsure as one may be cut through a loop (see edge_app.split).
     options = {
-        i: [parts for parts in c.split() if _unsure(probs[i]) or _even_parts(c, parts)]
-        for i, c in enumerate(crops)
-        if _wants_split(c, probs[i])
+        i: c.split(_unsure(probs[i])) for i, c in enumerate(crops) if _wants_split(c, probs[i])
     }
     options = {i: ways for i, ways in options.items() if ways}
     if not options:
@@ -107,8 +100,7 @@ def _resolve(
         _resolve(classifier, flat, _predict(classifier, [p.image for p in flat]), depth - 1)
     )
     for i, ways in options.items():
-        whole = float(probs[i].max())
-        best = SPLIT_MIN_CONFIDENCE if _unsure(probs[i]) else max(SPLIT_MIN_CONFIDENCE, whole - SPLIT_SURE_MARGIN)
+        best = max(PART_MIN_CONFIDENCE, float(probs[i].max()) - SPLIT_SURE_MARGIN)
         for parts in ways:
             digits = [d for _ in parts for d in next(resolved)]
             surest = min(float(q.max()) for _, q in digits)

@@ -29,8 +29,12 @@ MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a l
 # Of the median digit height: a group whose longer side is shorter is a speck.
 MIN_RELATIVE_SIZE = 0.4
 MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge ...
-MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is an open, flat stroke (a flat "2") no wider than this
-FLAT_DIGIT_MAX_FILL = 0.45  # ink share of the box below which a wide group is a stroke, not a bar
+MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is open, flat strokes (a flat "2", touching digits)
+# ... or, up to this, a squashed digit: its strokes are thick for its height (a line's are thin).
+MAX_ASPECT_SQUASHED = 3.5
+SQUASHED_MIN_STROKE_RATIO = 0.25  # stroke width / height
+# Ink share of the box below which a wide group is strokes; thick bars are caught as blots.
+FLAT_DIGIT_MAX_FILL = 0.6
 # Ink share of the box above which a roundish group is a blot (bold digits reach 0.75).
 BLOB_FILL = 0.85
 BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
@@ -128,9 +132,7 @@ def _is_digit_shape(bw: int, bh: int, filled: int, min_height_px: int) -> bool:
     if bh < min_height_px:
         return False
     fill = filled / max(1, bw * bh)
-    if bw > MAX_ASPECT_WIDE * bh and (
-        bw > MAX_ASPECT_FLAT_DIGIT * bh or fill > FLAT_DIGIT_MAX_FILL
-    ):
+    if bw > MAX_ASPECT_WIDE * bh and (bw > MAX_ASPECT_SQUASHED * bh or fill > FLAT_DIGIT_MAX_FILL):
         return False
     return not (fill > BLOB_FILL and bh < BLOB_MAX_ASPECT * bw)
 
@@ -234,5 +236,7 @@ def find_digit_boxes(
         width = stroke_width(mask)
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
+        if bw > MAX_ASPECT_FLAT_DIGIT * bh and width < SQUASHED_MIN_STROKE_RATIO * bh:
+            continue
         out.append(Candidate(mask, (bx + ox, by + oy, bw, bh), width))
     return out

@@ -11,7 +11,9 @@ from edge_app.segment import Candidate
 SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
 # Of the fullest column: touching digits meet at a bridge, overlapping ones where two strokes cross.
 SPLIT_MAX_CUT_INK = 0.5
-SPLIT_MIN_HEIGHT = 0.5  # of the group's height: each touching digit is at least this tall
+# Of the group's height: touching digits stand about as tall; a shorter part is a wide digit's
+# tail or foot (the base of a 2, the top of a 7) or its loop (the 0 of a 9 cut from its stem).
+SPLIT_MIN_HEIGHT = 0.75
 SPLIT_SEARCH = (0.25, 0.75)  # share of the width where the cut between two digits is looked for
 # Width / height of one digit among touching ones: a 1 is narrow, people write others up to
 # about as wide as tall, and neighbours overlap; outside these no count of digits fits the group.
@@ -45,23 +47,37 @@ def _counts(bw: int, bh: int) -> list[int]:
     return sorted(fits, key=lambda k: abs(k - typical))
 
 
-def _cuts(column_ink: np.ndarray, k: int) -> list[int] | None:
-    """Return k - 1 cut columns near the even cuts, each at the thinnest ink nearby, or None."""
+def _lowest(column_ink: np.ndarray, lo: int, hi: int, limit: float) -> list[int]:
+    """Return the thinnest column of lo..hi and the thinnest one well apart from it, if thin enough.
+
+    Two: the thinnest column is often the top of a 7 or the end of a 2's base, not the bridge.
+    """
+    window = column_ink[lo:hi]
+    best = int(np.argmin(window))
+    apart = max(2, (hi - lo) // 5)
+    rest = window.astype(float)
+    rest[max(0, best - apart) : best + apart + 1] = np.inf
+    second = int(np.argmin(rest))
+    return [lo + c for c in (best, second) if rest[c] <= limit or c == best and window[c] <= limit]
+
+
+def _cuts(column_ink: np.ndarray, k: int) -> list[list[int]]:
+    """Return ways to cut into k parts: k - 1 columns, each at thin ink near where an even cut goes.
+
+    First the thinnest column of every window, then each window's runner-up in its place.
+    """
     bw = len(column_ink)
     if k == 2:
-        lo, hi = int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw)
-        windows = [(lo, hi)]
+        windows = [(int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw))]
     else:
         pitch = bw / k
         windows = [(int((j - 0.3) * pitch), int((j + 0.3) * pitch) + 1) for j in range(1, k)]
     limit = SPLIT_MAX_CUT_INK * column_ink.max()
-    cuts = []
-    for lo, hi in windows:
-        cut = lo + int(np.argmin(column_ink[lo:hi]))
-        if column_ink[cut] > limit:
-            return None
-        cuts.append(cut)
-    return cuts
+    found = [_lowest(column_ink, lo, hi, limit) for lo, hi in windows]
+    if not all(found):
+        return []
+    best = [cuts[0] for cuts in found]
+    return [best] + [best[:j] + [c[1]] + best[j + 1 :] for j, c in enumerate(found) if len(c) > 1]
 
 
 def _part(mask: np.ndarray, x0: int, x1: int) -> tuple[np.ndarray, int, int] | None:
@@ -97,26 +113,31 @@ def _parts(candidate: Candidate, cuts: list[int]) -> tuple[Candidate, ...]:
         if part is None or part[0].shape[0] < SPLIT_MIN_HEIGHT * bh:
             return ()  # a stroke's tail or foot, not a digit (the base of a wide 2)
         piece, x, y = part
-        out.append(Candidate(piece, (bx + x, by + y, piece.shape[1], piece.shape[0]), stroke_width(piece)))
+        out.append(
+            Candidate(piece, (bx + x, by + y, piece.shape[1], piece.shape[0]), stroke_width(piece))
+        )
     return tuple(out)
 
 
-def split_options(candidate: Candidate) -> tuple[tuple[Candidate, ...], ...]:
+def split_options(candidate: Candidate, through_loops: bool) -> tuple[tuple[Candidate, ...], ...]:
     """Return the ways a wide candidate may be touching digits, the likeliest count first; () for none.
 
     Touching digits meet at a thin bridge or where their strokes cross; a wide single digit (a 0,
-    a 4) has no column that thin where a cut would go. Whether the parts are digits is the
-    classifier's call.
+    a 4) has no column that thin where a cut would go, and no cut goes through a loop unless
+    `through_loops` (digits that overlap enclose paper between them; the halves of a 0 read as
+    digits, so only crops that read unsure as one should be cut there). Whether the parts are
+    digits is the classifier's call.
     """
     bw, bh = candidate.box[2], candidate.box[3]
     if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
         return ()
     column_ink = candidate.mask.sum(axis=0)
-    column_ink[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
+    if not through_loops:
+        column_ink[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
     options = []
     for k in _counts(bw, bh):
-        cuts = _cuts(column_ink, k)
-        parts = _parts(candidate, cuts) if cuts else ()
-        if parts:
-            options.append(parts)
+        for cuts in _cuts(column_ink, k):
+            parts = _parts(candidate, cuts)
+            if parts:
+                options.append(parts)
     return tuple(options)

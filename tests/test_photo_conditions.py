@@ -35,7 +35,7 @@ def test_two_touching_digits_offer_a_split_into_both(mnist):
     three, seven = (C.digit_coverage(C.first_of(mnist, d), 140) for d in (3, 7))
     C.write_number(page, [three, seven], 200, 320, gap_px=-18)  # overlapping strokes
     (crop,) = extract_digits(C.to_frame(page))
-    left, right = crop.split()[0]  # the likeliest way: two digits
+    left, right = crop.split(False)[0]  # the likeliest way: two digits
     assert left.box[0] < right.box[0]
     assert left.box[2] < 0.75 * crop.box[2] and right.box[2] < 0.75 * crop.box[2]
 
