@@ -20,11 +20,11 @@ SPLIT_MIN_CONFIDENCE = 0.8
 PART_MIN_CONFIDENCE = 0.85  # ... read as them if every one reads at least this sure
 # Width / height from which a crop is tried as touching digits even when it reads sure as one:
 # most single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
-SPLIT_WIDE_ASPECT = 1.0
+SPLIT_WIDE_ASPECT = 1.1
 # A crop that reads sure as one digit is cut only when every part reads about as sure: halves of
 # a wide 0 or 4 still read as digits (a 6 and a 3), but less sure than the whole.
 SPLIT_SURE_MARGIN = 0.01
-SPLIT_DEPTH = 2  # a half may be split again: up to four touching digits in one crop
+SPLIT_DEPTH = 2  # a part may be cut again (a wide part of a two-way cut)
 
 
 class DigitClassifier(Protocol):
@@ -121,7 +121,7 @@ def read_digits(
 
     A frame whose candidates all look like paper texture (see edge_app.reject) and none reads
     sure reads "": a false number is worse than an empty reading. A crop read unsure (below
-    SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (halves
+    SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (parts
     may be cut again, see _resolve), kept when every part reads sure.
     """
     t0 = time.perf_counter_ns()

@@ -52,16 +52,17 @@ def _lowest(column_ink: np.ndarray, lo: int, hi: int, limit: float) -> list[int]
 
     Two: the thinnest column is often the top of a 7 or the end of a 2's base, not the bridge.
     """
-    window = column_ink[lo:hi]
+    window = column_ink[lo:hi].astype(np.float32)
     best = int(np.argmin(window))
+    if window[best] > limit:
+        return []
     apart = max(2, (hi - lo) // 5)
-    rest = window.astype(float)
-    rest[max(0, best - apart) : best + apart + 1] = np.inf
-    second = int(np.argmin(rest))
-    return [lo + c for c in (best, second) if rest[c] <= limit or c == best and window[c] <= limit]
+    window[max(0, best - apart) : best + apart + 1] = np.inf
+    second = int(np.argmin(window))
+    return [lo + best] + ([lo + second] if window[second] <= limit else [])
 
 
-def _cuts(column_ink: np.ndarray, k: int) -> list[list[int]]:
+def _cuts(column_ink: np.ndarray, k: int, limit: float) -> list[list[int]]:
     """Return ways to cut into k parts: k - 1 columns, each at thin ink near where an even cut goes.
 
     First the thinnest column of every window, then each window's runner-up in its place.
@@ -72,7 +73,6 @@ def _cuts(column_ink: np.ndarray, k: int) -> list[list[int]]:
     else:
         pitch = bw / k
         windows = [(int((j - 0.3) * pitch), int((j + 0.3) * pitch) + 1) for j in range(1, k)]
-    limit = SPLIT_MAX_CUT_INK * column_ink.max()
     found = [_lowest(column_ink, lo, hi, limit) for lo, hi in windows]
     if not all(found):
         return []
@@ -132,11 +132,12 @@ def split_options(candidate: Candidate, through_loops: bool) -> tuple[tuple[Cand
     if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
         return ()
     column_ink = candidate.mask.sum(axis=0)
+    limit = SPLIT_MAX_CUT_INK * column_ink.max()
     if not through_loops:
         column_ink[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
     options = []
     for k in _counts(bw, bh):
-        for cuts in _cuts(column_ink, k):
+        for cuts in _cuts(column_ink, k, limit):
             parts = _parts(candidate, cuts)
             if parts:
                 options.append(parts)
