@@ -23,7 +23,8 @@ from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.reject import Evidence, evidence
 from edge_app.runtime import IMAGE_SIZE_PX
-from edge_app.segment import Candidate, find_digit_boxes, split_candidate
+from edge_app.segment import Candidate, find_digit_boxes
+from edge_app.split import split_options
 
 __all__ = [
     "IMAGE_SIZE_PX",
@@ -51,9 +52,10 @@ class DigitCrop:
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], white on black
     box: tuple[int, int, int, int]  # x, y, w, h in original frame pixels
-    # The two touching digits it may be instead, made on demand (the reader asks only when the
-    # crop reads unsure as one digit); () when it has no thin bridge to cut at.
-    split: Callable[[], tuple[DigitCrop, ...]] | None = None
+    # The ways it may be touching digits instead, each a tuple of parts, made on demand (the reader
+    # asks only for crops that read unsure or are wide), cutting through loops if asked (see
+    # edge_app.split); () when it has nowhere thin to cut.
+    split: Callable[[bool], tuple[tuple[DigitCrop, ...], ...]] | None = None
     evidence: Evidence | None = None  # what its shape says (see edge_app.reject)
 
 
@@ -84,7 +86,9 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         return DigitCrop(
             digit,
             (bx, by, bw, bh),
-            lambda: tuple(crop(p) for p in split_candidate(candidate)),
+            lambda through_loops: tuple(
+                tuple(crop(p) for p in parts) for parts in split_options(candidate, through_loops)
+            ),
             evidence(candidate.mask, gray.shape[0]),
         )
 

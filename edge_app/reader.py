@@ -15,15 +15,16 @@ from edge_app.reject import is_suspect, nothing_here
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
 UNSURE = "?"
-# A wide crop less sure than this is tried as two digits, read if both are.
+# A wide crop less sure than this is tried as touching digits ...
 SPLIT_MIN_CONFIDENCE = 0.8
+PART_MIN_CONFIDENCE = 0.85  # ... read as them if every one reads at least this sure
 # Width / height from which a crop is tried as touching digits even when it reads sure as one:
-# single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
-SPLIT_WIDE_ASPECT = 1.25
-# Of the crop's height: how tall each part must be to split a crop that reads sure as one digit
-# (a wide 2 or 4 cut at its thin tail gives a short part; touching digits stand about as tall).
-SPLIT_SURE_MIN_HEIGHT = 0.75
-SPLIT_DEPTH = 2  # a half may be split again: up to four touching digits in one crop
+# most single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
+SPLIT_WIDE_ASPECT = 1.1
+# A crop that reads sure as one digit is cut only when every part reads about as sure: halves of
+# a wide 0 or 4 still read as digits (a 6 and a 3), but less sure than the whole.
+SPLIT_SURE_MARGIN = 0.01
+SPLIT_DEPTH = 2  # a part may be cut again (a wide part of a two-way cut)
 
 
 class DigitClassifier(Protocol):
@@ -67,10 +68,6 @@ def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
     return crop.evidence is not None and is_suspect(crop.evidence, options.min_digit_height_px)
 
 
-def _even_parts(crop: DigitCrop, parts: tuple[DigitCrop, ...]) -> bool:
-    return min(part.box[3] for part in parts) >= SPLIT_SURE_MIN_HEIGHT * crop.box[3]
-
-
 def _wants_split(crop: DigitCrop, probs: np.ndarray) -> bool:
     _, _, w, h = crop.box
     return crop.split is not None and (_unsure(probs) or w >= SPLIT_WIDE_ASPECT * h)
@@ -84,29 +81,31 @@ def _resolve(
 ) -> list[Resolved]:
     """Return, per crop, the digits it reads as with their probabilities: itself, or its parts.
 
-    A crop that may be touching digits is replaced by its parts when every digit they resolve to
-    reads sure. The parts of all such crops go to the classifier in one batch per level, and
-    only on frames that have such crops.
+    A crop that may be touching digits is replaced by the way of cutting it (see edge_app.split)
+    whose digits all read sure, the surest of them if several do. The parts of all such crops go
+    to the classifier in one batch per level, and only on frames that have such crops.
     """
     out = [[(crop, p)] for crop, p in zip(crops, probs, strict=True)]
     if depth == 0:
         return out
-    halves = {i: c.split() for i, c in enumerate(crops) if _wants_split(c, probs[i])}
-    halves = {
-        i: parts
-        for i, parts in halves.items()
-        if parts and (_unsure(probs[i]) or _even_parts(crops[i], parts))
+    # Only a crop that reads unsure as one may be cut through a loop (see edge_app.split).
+    options = {
+        i: c.split(_unsure(probs[i])) for i, c in enumerate(crops) if _wants_split(c, probs[i])
     }
-    if not halves:
+    options = {i: ways for i, ways in options.items() if ways}
+    if not options:
         return out
-    flat = [part for parts in halves.values() for part in parts]
+    flat = [part for ways in options.values() for parts in ways for part in parts]
     resolved = iter(
         _resolve(classifier, flat, _predict(classifier, [p.image for p in flat]), depth - 1)
     )
-    for i, parts in halves.items():
-        digits = [d for _ in parts for d in next(resolved)]
-        if min(float(q.max()) for _, q in digits) >= SPLIT_MIN_CONFIDENCE:
-            out[i] = digits
+    for i, ways in options.items():
+        best = max(PART_MIN_CONFIDENCE, float(probs[i].max()) - SPLIT_SURE_MARGIN)
+        for parts in ways:
+            digits = [d for _ in parts for d in next(resolved)]
+            surest = min(float(q.max()) for _, q in digits)
+            if surest >= best:
+                out[i], best = digits, surest
     return out
 
 
@@ -122,7 +121,7 @@ def read_digits(
 
     A frame whose candidates all look like paper texture (see edge_app.reject) and none reads
     sure reads "": a false number is worse than an empty reading. A crop read unsure (below
-    SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (halves
+    SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (parts
     may be cut again, see _resolve), kept when every part reads sure.
     """
     t0 = time.perf_counter_ns()

@@ -1,4 +1,4 @@
-"""From an ink map to digit candidates: strokes, pieces merged into digits, non-digits dropped, wide ones split."""
+"""From an ink map to digit candidates: strokes, pieces merged into digits, non-digits dropped."""
 
 from __future__ import annotations
 
@@ -33,16 +33,16 @@ MERGE_SHORT = 0.6  # a piece shorter than this share of its neighbour may be a l
 # Of the median digit height: a group whose longer side is shorter is a speck.
 MIN_RELATIVE_SIZE = 0.4
 MAX_ASPECT_WIDE = 1.6  # width / height above this is a line or a smudge ...
-MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is an open, flat stroke (a flat "2") no wider than this
-FLAT_DIGIT_MAX_FILL = 0.45  # ink share of the box below which a wide group is a stroke, not a bar
+MAX_ASPECT_FLAT_DIGIT = 3.0  # ... unless it is open, flat strokes (a flat "2", touching digits)
+# ... or, up to this, a squashed digit: its strokes are thick for its height (a line's are thin).
+MAX_ASPECT_SQUASHED = 3.5
+SQUASHED_MIN_STROKE_RATIO = 0.25  # stroke width / height
+# Ink share of the box below which a wide group is strokes; thick bars are caught as blots.
+FLAT_DIGIT_MAX_FILL = 0.6
 # Ink share of the box above which a roundish group is a blot (bold digits reach 0.75).
 BLOB_FILL = 0.85
 BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
 BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
-SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
-SPLIT_MAX_CUT_INK = 0.4  # of the fullest column: two touching digits meet at a thin bridge
-SPLIT_MIN_HEIGHT = 0.5  # of the group's height: each of two touching digits is at least this tall
-SPLIT_SEARCH = (0.25, 0.75)  # share of the width where the cut between two digits is looked for
 _MAX_LABELS_16U = np.iinfo(np.uint16).max
 
 
@@ -131,41 +131,12 @@ def _components(weak: np.ndarray):
     return cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)[:3]
 
 
-def split_candidate(candidate: Candidate) -> tuple[Candidate, ...]:
-    """Return the two digits a wide candidate may be, cut at its thinnest column, or () for none.
-
-    Touching digits meet at a thin bridge near the middle; a wide single digit (a 0, a 4) has no
-    column that thin there. Whether the halves are read as digits is the classifier's call.
-    """
-    mask, (bx, by, bw, bh) = candidate.mask, candidate.box
-    if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
-        return ()
-    lo, hi = int(SPLIT_SEARCH[0] * bw), int(SPLIT_SEARCH[1] * bw)
-    column_ink = mask.sum(axis=0)
-    cut = lo + int(np.argmin(column_ink[lo:hi]))
-    if column_ink[cut] > SPLIT_MAX_CUT_INK * column_ink.max():
-        return ()
-    parts = []
-    for x0, x1 in ((0, cut), (cut, bw)):
-        piece = mask[:, x0:x1]
-        rows = np.flatnonzero(piece.any(axis=1))
-        cols = np.flatnonzero(piece.any(axis=0))
-        if len(rows) == 0 or rows[-1] + 1 - rows[0] < SPLIT_MIN_HEIGHT * bh:
-            return ()  # a stroke's tail or foot, not a digit (the base of a wide 2)
-        piece = piece[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-        sub = (bx + x0 + int(cols[0]), by + int(rows[0]), piece.shape[1], piece.shape[0])
-        parts.append(Candidate(piece, sub, stroke_width(piece)))
-    return tuple(parts)
-
-
 def _is_digit_shape(bw: int, bh: int, filled: int, min_height_px: int) -> bool:
     """True when a group's box and ink could be a digit: not a speck, bar, line or blot."""
     if bh < min_height_px:
         return False
     fill = filled / max(1, bw * bh)
-    if bw > MAX_ASPECT_WIDE * bh and (
-        bw > MAX_ASPECT_FLAT_DIGIT * bh or fill > FLAT_DIGIT_MAX_FILL
-    ):
+    if bw > MAX_ASPECT_WIDE * bh and (bw > MAX_ASPECT_SQUASHED * bh or fill > FLAT_DIGIT_MAX_FILL):
         return False
     return not (fill > BLOB_FILL and bh < BLOB_MAX_ASPECT * bw)
 
@@ -233,7 +204,7 @@ def find_digit_boxes(
 
     Strokes are pixels over `threshold`, grown by hysteresis down to LOW_INK_FRACTION of it; ruled
     and grid lines are taken out, the pieces of one digit are merged, and specks, lines, blobs and
-    page edges are dropped. `split_candidate` offers the two digits a wide candidate may be.
+    page edges are dropped. `edge_app.split` offers the digits a wide candidate may be.
     """
     # cv2.threshold is several times faster than a NumPy comparison on a uint8 image.
     weak = cv2.threshold(ink, threshold * LOW_INK_FRACTION * INK_MAX, 1, cv2.THRESH_BINARY)[1]
@@ -283,5 +254,7 @@ def find_digit_boxes(
         width = stroke_width(mask)
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
+        if bw > MAX_ASPECT_FLAT_DIGIT * bh and width < SQUASHED_MIN_STROKE_RATIO * bh:
+            continue
         out.append(Candidate(mask, (bx + ox, by + oy, bw, bh), width))
     return out

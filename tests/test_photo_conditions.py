@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
+from edge_app.model import load_classifier
 from edge_app.preprocess import extract_digits
 from edge_app.reader import read_digits
 from synthetic import conditions as C
@@ -35,7 +37,7 @@ def test_two_touching_digits_offer_a_split_into_both(mnist):
     three, seven = (C.digit_coverage(C.first_of(mnist, d), 140) for d in (3, 7))
     C.write_number(page, [three, seven], 200, 320, gap_px=-18)  # overlapping strokes
     (crop,) = extract_digits(C.to_frame(page))
-    left, right = crop.split()
+    left, right = crop.split(False)[0]  # the likeliest way: two digits
     assert left.box[0] < right.box[0]
     assert left.box[2] < 0.75 * crop.box[2] and right.box[2] < 0.75 * crop.box[2]
 
@@ -82,6 +84,65 @@ def test_touching_digits_read_sure_as_one_are_still_split(mnist, digits, gap_px)
     C.write_number(page, coverages, 60, 320, gap_px=gap_px)
     (crop,) = extract_digits(C.to_frame(page))  # one merged crop: the case under test
     assert read_digits(C.to_frame(page), _WideIsSureAndWrong()).text == "3" * len(digits)
+
+
+def _touching(mnist, digits, height_px, gap_px, soft=False):
+    """Return a frame of touching MNIST digits and each digit's span (x0, x1) in it."""
+    page = C.blank_page()
+    coverages = [C.digit_coverage(C.first_of(mnist, d), height_px) for d in digits]
+    if soft:
+        coverages = [C.soften(c) for c in coverages]
+    C.write_number(page, coverages, 80, 320, gap_px=gap_px)
+    starts = 80 + np.cumsum([0] + [c.shape[1] + gap_px for c in coverages[:-1]])
+    return C.to_frame(page), [(x, x + c.shape[1]) for x, c in zip(starts, coverages, strict=True)]
+
+
+def test_three_thick_touching_digits_are_cut_into_three(mnist):
+    # Thick, overlapping strokes fill much of the group's wide box, as a bar's would: the group
+    # must reach the reader, and each part must hold one digit.
+    frame, spans = _touching(mnist, (4, 7, 2), 100, -20, soft=True)
+    (crop,) = extract_digits(frame)
+    reading = read_digits(frame, _WideIsUnsure())
+    assert reading.text == "333"
+    for digit, (x0, x1) in zip(reading.digits, spans, strict=True):
+        assert x0 <= digit.box[0] + digit.box[2] / 2 <= x1
+
+
+def test_three_touching_digits_read_as_three(mnist, trained_artifacts):
+    classifier = load_classifier(trained_artifacts / "model_int8.tflite", verify=False)
+    frame, _ = _touching(mnist, (4, 7, 2), 110, -10)
+    (crop,) = extract_digits(frame)  # one merged crop: the case under test
+    assert read_digits(frame, classifier).text == "472"
+
+
+def test_a_zero_read_sure_is_not_cut_through_its_loop(mnist):
+    page = C.blank_page()
+    C.place(page, C.digit_coverage(C.first_of(mnist, 0, 1), 120, width_scale=1.5), 200, 150)
+    (crop,) = extract_digits(C.to_frame(page))
+    assert crop.split(True)  # wide enough to cut, and thin where the cut would go ...
+    assert crop.split(False) == ()  # ... but only through the loop: its halves read as digits
+
+
+@pytest.mark.parametrize("nth", [0, 2])
+def test_a_flat_thick_two_is_kept(mnist, nth):
+    page = C.blank_page()
+    eight = C.soften(C.digit_coverage(C.first_of(mnist, 8), 106))
+    two = C.soften(C.digit_coverage(C.first_of(mnist, 2, nth), 40, width_scale=3.0), 3, 5)
+    C.write_number(page, [eight, two], 150, 330, gap_px=30)  # a flat 2, as USPS scans show some
+    assert _count(page) == 2
+
+
+@pytest.mark.parametrize("stroke", ["bar", "dash", "slash"])
+def test_wide_bars_and_lines_are_not_digits(stroke):
+    page = C.blank_page()
+    coverage = np.zeros((40, 130), np.float32)
+    if stroke == "bar":
+        coverage[:] = 1.0
+    else:  # a marker dash, or a thin slanted pen line, about as wide as a flat 2
+        ends = ((2, 20), (127, 20)) if stroke == "dash" else ((2, 36), (127, 3))
+        cv2.line(coverage, *ends, 1.0, 12 if stroke == "dash" else 5)
+    C.place(page, coverage, 200, 200)
+    assert _count(page) == 0
 
 
 def test_paper_grain_at_a_hard_shadow_edge_is_not_a_digit(mnist):
