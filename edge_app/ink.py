@@ -181,7 +181,23 @@ def ink_map(
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap. Paper a little darker than its estimate
     # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.
-    return cv2.bitwise_not(cv2.divide(work, level, scale=255.0))
+    ink = cv2.bitwise_not(cv2.divide(work, level, scale=255.0))
+    low, high = cv2.minMaxLoc(paper)[:2]
+    if low < MIN_SHADED_PAPER_LEVEL <= high / 2:
+        _clear_table(ink, paper)
+    return ink
+
+
+def _clear_table(ink: np.ndarray, paper: np.ndarray) -> None:
+    """Set the ink beyond the page (table-dark cells and the cells beside them) to 0, in place.
+
+    Relative to its own dark level the table is all grain, and the strip along the page's edge
+    is as dark as ink: its strongest pixels would set the stroke threshold of the whole frame.
+    """
+    darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
+    page = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, 1, cv2.THRESH_BINARY)[1]
+    page = cv2.resize(page, ink.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    cv2.multiply(ink, page, dst=ink)
 
 
 def _sharpen_steps(work: np.ndarray, level: np.ndarray, paper: np.ndarray) -> None:

@@ -177,3 +177,12 @@ def test_a_page_mostly_in_shadow_keeps_dark_ink(depth):
     gray = cv2.cvtColor(C.to_frame(page), cv2.COLOR_BGR2GRAY)
     assert detect_dark_ink(gray)
     assert _count(page) == 0
+
+
+@pytest.mark.parametrize("table_level", [0.06, 0.12])
+def test_faint_pen_beside_a_dark_table_is_kept(mnist, table_level):
+    page = C.blank_page()
+    C.write_number(page, _faint_pen(mnist, (3, 8, 6), 90), 220, 300, gap_px=30, darkness=0.25)
+    page[:, -60:] = table_level * 255  # the table beyond the page's right edge
+    for seed in range(3):
+        assert _count(page, seed) == 3, seed
