@@ -175,33 +175,42 @@ def ink_map(
     work = gray if dark_ink else cv2.bitwise_not(gray)
     if paper is None:
         paper = paper_cells(coarse_cells(gray) if cells is None else cells, dark_ink)
+    low, high = cv2.minMaxLoc(paper)[:2]
+    table = low < MIN_SHADED_PAPER_LEVEL
     # On the cells, not the pixels: upsampling never goes below the cells it blends.
-    level = _upsample(np.maximum(paper, MIN_PAPER_LEVEL), work.shape)
-    _sharpen_steps(work, level, paper)
+    floored = np.maximum(paper, MIN_PAPER_LEVEL) if low < MIN_PAPER_LEVEL else paper
+    level = _upsample(floored, work.shape)
+    darkest = None
+    if low < PAPER_STEP_RATIO * high:  # else no cell can be a step: most frames stop here
+        darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
+        _sharpen_steps(work, level, paper, darkest, table)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap. Paper a little darker than its estimate
     # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.
     ink = cv2.bitwise_not(cv2.divide(work, level, scale=255.0))
-    low, high = cv2.minMaxLoc(paper)[:2]
-    if low < MIN_SHADED_PAPER_LEVEL <= high / 2:
-        _clear_table(ink, paper)
+    if table and high / 2 >= MIN_SHADED_PAPER_LEVEL:
+        _clear_table(ink, darkest)
     return ink
 
 
-def _clear_table(ink: np.ndarray, paper: np.ndarray) -> None:
-    """Set the ink beyond the page (table-dark cells and the cells beside them) to 0, in place.
+def _clear_table(ink: np.ndarray, darkest: np.ndarray) -> None:
+    """Set the ink beyond the page (cells whose `darkest` neighbour is table-dark) to 0, in place.
 
     Relative to its own dark level the table is all grain, and the strip along the page's edge
     is as dark as ink: its strongest pixels would set the stroke threshold of the whole frame.
     """
-    darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
     page = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, 1, cv2.THRESH_BINARY)[1]
     page = cv2.resize(page, ink.shape[::-1], interpolation=cv2.INTER_NEAREST)
     cv2.multiply(ink, page, dst=ink)
 
 
-def _sharpen_steps(work: np.ndarray, level: np.ndarray, paper: np.ndarray) -> None:
+def _sharpen_steps(
+    work: np.ndarray, level: np.ndarray, paper: np.ndarray, darkest: np.ndarray, table: bool
+) -> None:
     """Bring `level` (upsampled `paper` cells) down to the shaded side of paper steps, in place.
+
+    `darkest` is each cell's darkest neighbour (a 3x3 erosion of `paper`); `table` says whether
+    some cells are table-dark.
 
     Cells are coarse: near a shadow's edge the upsampled level mixes in the lit side, and the
     shaded strip along the edge reads as a long, strong stroke that swallows the digits it
@@ -210,11 +219,10 @@ def _sharpen_steps(work: np.ndarray, level: np.ndarray, paper: np.ndarray) -> No
     It never goes below the darkest neighbouring cell (a thick stroke's middle) nor above the
     coarse level (the page away from a step). Frames without a step pay only the cell test.
     """
-    darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
-    # Beside the table there is no step to follow: 255 keeps the coarse level there.
-    # (NumPy or cv2.threshold for scalars: cv2's scalar forms mistake a 1x1 array for a scalar.)
-    table = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, INK_MAX, cv2.THRESH_BINARY_INV)[1]
-    darkest = cv2.max(darkest, table)
+    if table:  # beside the table there is no step to follow: 255 keeps the coarse level there
+        # (cv2.threshold, not a scalar compare: cv2's scalar forms take a 1x1 array for a scalar)
+        dark = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, INK_MAX, cv2.THRESH_BINARY_INV)
+        darkest = cv2.max(darkest, dark[1])
     step = cv2.compare(darkest, cv2.convertScaleAbs(paper, alpha=PAPER_STEP_RATIO), cv2.CMP_LT)
     cx, cy, cw, ch = cv2.boundingRect(step)
     if cw == 0:
