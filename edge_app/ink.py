@@ -35,6 +35,11 @@ _POLARITY_QUANTILES = np.array([0.01, 0.5, 0.99])  # ink tail, median, paper tai
 _SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
 _NEIGHBOUR_KERNEL = np.ones((3, 3), np.uint8)
 _STEP_KERNEL = np.ones((STEP_SPAN_PX, STEP_SPAN_PX), np.uint8)
+# Grey levels scaled by a ratio as lookup tables: integer results, the same bytes on every CPU
+# (a float multiply rounds its ties by the platform's rule).
+_LEVELS = np.arange(256)
+_STEP_LUT = np.rint(_LEVELS * PAPER_STEP_RATIO).astype(np.uint8)
+_GRAIN_LUT = np.minimum(np.rint(_LEVELS * STEP_GRAIN_RATIO), 255).astype(np.uint8)
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -223,7 +228,7 @@ def _sharpen_steps(
         # (cv2.threshold, not a scalar compare: cv2's scalar forms take a 1x1 array for a scalar)
         dark = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, INK_MAX, cv2.THRESH_BINARY_INV)
         darkest = cv2.max(darkest, dark[1])
-    step = cv2.compare(darkest, cv2.convertScaleAbs(paper, alpha=PAPER_STEP_RATIO), cv2.CMP_LT)
+    step = cv2.compare(darkest, cv2.LUT(paper, _STEP_LUT), cv2.CMP_LT)
     cx, cy, cw, ch = cv2.boundingRect(step)
     if cw == 0:
         return
@@ -244,9 +249,7 @@ def _sharpen_steps(
     floor = cv2.resize(shade, size, interpolation=cv2.INTER_NEAREST)
     # A closing of grainy shade sits above its mean (it keeps local maxima): where it is
     # within the grain of the shaded cells, the shaded cells' level is the paper.
-    grainy = cv2.resize(
-        cv2.convertScaleAbs(shade, alpha=STEP_GRAIN_RATIO), size, interpolation=cv2.INTER_NEAREST
-    )
+    grainy = cv2.resize(cv2.LUT(shade, _GRAIN_LUT), size, interpolation=cv2.INTER_NEAREST)
     closed = cv2.max(closed, floor)
     cv2.copyTo(floor, cv2.compare(closed, grainy, cv2.CMP_LT), closed)
     region = level[y0:y1, x0:x1]
