@@ -112,9 +112,8 @@ def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _brighter_half(gray: np.ndarray) -> bool:
     """True when the median sits nearer the bright end of the histogram (the page is the bright part)."""
-    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
-    cdf = np.cumsum(hist)
-    low, mid, high = np.searchsorted(cdf, _POLARITY_QUANTILES * max(float(cdf[-1]), 1.0))
+    cdf = cv2.calcHist([gray], [0], None, [256], [0, 256]).cumsum()  # ends at gray.size
+    low, mid, high = cdf.searchsorted(_POLARITY_QUANTILES * max(gray.size, 1))
     return bool(mid - low >= high - mid)
 
 
