@@ -20,8 +20,26 @@ MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblur
 NOISE_MARGIN = 3.0  # a stroke starts this many times above the paper grain
 FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean paper
 MIN_INK_PIXELS = 5  # off-paper pixels (of every fourth) that decide the polarity at all
+# A paper step (a hard shadow's edge, a table edge): a coarse cell whose darkest neighbour has
+# less than this share of its light. Vignetting and rulings (filled in by the closing) stay above.
+PAPER_STEP_RATIO = 0.85
+# Shade darker than this is the table beyond the page, not paper in shadow: its border stays one
+# solid band that segmentation drops whole, not a row of noisy pieces along the page's edge.
+MIN_SHADED_PAPER_LEVEL = 40
+# Pixel span of the paper level at a paper step: wider than a pen's line, narrow next to a shadow.
+STEP_SPAN_PX = 7
+STEP_MARGIN_CELLS = 2  # cells around a step whose level is sharpened
+# Of the shaded cells' level: a closing of shade up to this is the shade's grain, not a lit side.
+STEP_GRAIN_RATIO = 1.25
 _POLARITY_QUANTILES = np.array([0.01, 0.5, 0.99])  # ink tail, median, paper tail
 _SPAN_KERNEL = np.ones((BACKGROUND_SPAN_CELLS, BACKGROUND_SPAN_CELLS), np.uint8)
+_NEIGHBOUR_KERNEL = np.ones((3, 3), np.uint8)
+_STEP_KERNEL = np.ones((STEP_SPAN_PX, STEP_SPAN_PX), np.uint8)
+# Grey levels scaled by a ratio as lookup tables: integer results, the same bytes on every CPU
+# (a float multiply rounds its ties by the platform's rule).
+_LEVELS = np.arange(256)
+_STEP_LUT = np.rint(_LEVELS * PAPER_STEP_RATIO).astype(np.uint8)
+_GRAIN_LUT = np.minimum(np.rint(_LEVELS * STEP_GRAIN_RATIO), 255).astype(np.uint8)
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -94,9 +112,8 @@ def _upsample(cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _brighter_half(gray: np.ndarray) -> bool:
     """True when the median sits nearer the bright end of the histogram (the page is the bright part)."""
-    hist = cv2.calcHist([gray], [0], None, [256], [0, 256]).ravel()
-    cdf = np.cumsum(hist)
-    low, mid, high = np.searchsorted(cdf, _POLARITY_QUANTILES * max(float(cdf[-1]), 1.0))
+    cdf = cv2.calcHist([gray], [0], None, [256], [0, 256]).cumsum()  # ends at gray.size
+    low, mid, high = cdf.searchsorted(_POLARITY_QUANTILES * max(gray.size, 1))
     return bool(mid - low >= high - mid)
 
 
@@ -106,19 +123,37 @@ def detect_dark_ink(gray: np.ndarray, cells: np.ndarray | None = None) -> bool:
     First the page at a glance: the median of the coarse cells nearer their bright end means a
     bright page. A shadow or vignette can put it nearer the dark end; then the local test
     decides: paper is the local median of the cells (most of any window, whatever the
-    lighting) and ink the side with clearly more pixels far from it. Without a clear side
-    (blank paper, a page border) the glance stands.
+    lighting) and ink the side with clearly more pixels far from it, counted where the paper
+    is flat. Without a clear side (blank paper, a page border) the glance stands, unless the
+    page has a paper step: then it is a page in shadow, dark ink on light paper.
     """
     if cells is None:
         cells = coarse_cells(gray)
     if _brighter_half(cells):
         return True
     gray = gray[::2, ::2]  # a count of off-paper pixels: every fourth one is as good
-    paper = _upsample(cv2.medianBlur(cells, POLARITY_SPAN_CELLS), gray.shape)
+    median = cv2.medianBlur(cells, POLARITY_SPAN_CELLS)
+    paper = _upsample(median, gray.shape)
     darker = cv2.threshold(cv2.subtract(paper, gray), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
     lighter = cv2.threshold(cv2.subtract(gray, paper), POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY)[1]
+    # Along a paper step (a shadow's edge) the median lies between its sides: the lit side
+    # counts as light ink and the shaded side as dark, more pixels than a number has. Count only
+    # where the paper is flat.
+    spread = cv2.subtract(
+        cv2.dilate(median, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE),
+        cv2.erode(median, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE),
+    )
+    flat = cv2.threshold(spread, POLARITY_STEP_GREY, 1, cv2.THRESH_BINARY_INV)[1]
+    flat = cv2.resize(flat, gray.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    darker, lighter = cv2.bitwise_and(darker, flat), cv2.bitwise_and(lighter, flat)
     dark, light = cv2.countNonZero(darker), cv2.countNonZero(lighter)
-    return dark > POLARITY_MARGIN * light + MIN_INK_PIXELS
+    if dark > POLARITY_MARGIN * light + MIN_INK_PIXELS:
+        return True
+    if light > POLARITY_MARGIN * dark + MIN_INK_PIXELS:
+        return False
+    # No clear side. A dark page with a paper step is most likely a lit page mostly in shadow;
+    # taken as light ink, its lit part would be one big stroke.
+    return cv2.countNonZero(flat) < flat.size
 
 
 def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
@@ -144,11 +179,80 @@ def ink_map(
     work = gray if dark_ink else cv2.bitwise_not(gray)
     if paper is None:
         paper = paper_cells(coarse_cells(gray) if cells is None else cells, dark_ink)
-    paper = cv2.max(_upsample(paper, work.shape), MIN_PAPER_LEVEL)
+    low, high = cv2.minMaxLoc(paper)[:2]
+    table = low < MIN_SHADED_PAPER_LEVEL
+    # On the cells, not the pixels: upsampling never goes below the cells it blends.
+    floored = np.maximum(paper, MIN_PAPER_LEVEL) if low < MIN_PAPER_LEVEL else paper
+    level = _upsample(floored, work.shape)
+    darkest = None
+    if low < PAPER_STEP_RATIO * high:  # else no cell can be a step: most frames stop here
+        darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
+        _sharpen_steps(work, level, paper, darkest, table)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
     # keeps every later pass over the image cheap. Paper a little darker than its estimate
     # (the soft side of a shadow edge) stays paper: the ratio saturates at 255.
-    return cv2.bitwise_not(cv2.divide(work, paper, scale=255.0))
+    ink = cv2.bitwise_not(cv2.divide(work, level, scale=255.0))
+    if table and high / 2 >= MIN_SHADED_PAPER_LEVEL:
+        _clear_table(ink, darkest)
+    return ink
+
+
+def _clear_table(ink: np.ndarray, darkest: np.ndarray) -> None:
+    """Set the ink beyond the page (cells whose `darkest` neighbour is table-dark) to 0, in place.
+
+    Relative to its own dark level the table is all grain, and the strip along the page's edge
+    is as dark as ink: its strongest pixels would set the stroke threshold of the whole frame.
+    """
+    page = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, 1, cv2.THRESH_BINARY)[1]
+    page = cv2.resize(page, ink.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    cv2.multiply(ink, page, dst=ink)
+
+
+def _sharpen_steps(
+    work: np.ndarray, level: np.ndarray, paper: np.ndarray, darkest: np.ndarray, table: bool
+) -> None:
+    """Bring `level` (upsampled `paper` cells) down to the shaded side of paper steps, in place.
+
+    `darkest` is each cell's darkest neighbour (a 3x3 erosion of `paper`); `table` says whether
+    some cells are table-dark.
+
+    Cells are coarse: near a shadow's edge the upsampled level mixes in the lit side, and the
+    shaded strip along the edge reads as a long, strong stroke that swallows the digits it
+    touches and sets the stroke threshold. Around steps only, the paper level is a closing of
+    the pixels over STEP_SPAN_PX: it fills in pen strokes but follows the edge, however soft.
+    It never goes below the darkest neighbouring cell (a thick stroke's middle) nor above the
+    coarse level (the page away from a step). Frames without a step pay only the cell test.
+    """
+    if table:  # beside the table there is no step to follow: 255 keeps the coarse level there
+        # (cv2.threshold, not a scalar compare: cv2's scalar forms take a 1x1 array for a scalar)
+        dark = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, INK_MAX, cv2.THRESH_BINARY_INV)
+        darkest = cv2.max(darkest, dark[1])
+    step = cv2.compare(darkest, cv2.LUT(paper, _STEP_LUT), cv2.CMP_LT)
+    cx, cy, cw, ch = cv2.boundingRect(step)
+    if cw == 0:
+        return
+    # The step's cells and STEP_MARGIN_CELLS around them: the cell a soft edge crosses has a
+    # level between its sides, and upsampling blends that a cell farther.
+    cx0, cy0 = max(0, cx - STEP_MARGIN_CELLS), max(0, cy - STEP_MARGIN_CELLS)
+    cx1 = min(paper.shape[1], cx + cw + STEP_MARGIN_CELLS)
+    cy1 = min(paper.shape[0], cy + ch + STEP_MARGIN_CELLS)
+    x0, y0 = cx0 * BACKGROUND_CELL_PX, cy0 * BACKGROUND_CELL_PX
+    x1 = work.shape[1] if cx1 == paper.shape[1] else cx1 * BACKGROUND_CELL_PX
+    y1 = work.shape[0] if cy1 == paper.shape[0] else cy1 * BACKGROUND_CELL_PX
+    closed = cv2.morphologyEx(
+        work[y0:y1, x0:x1], cv2.MORPH_CLOSE, _STEP_KERNEL, borderType=cv2.BORDER_REPLICATE
+    )
+    # Nearest, not linear: a floor, as coarse as the cells it comes from.
+    shade = np.maximum(darkest[cy0:cy1, cx0:cx1], MIN_PAPER_LEVEL)
+    size = (x1 - x0, y1 - y0)
+    floor = cv2.resize(shade, size, interpolation=cv2.INTER_NEAREST)
+    # A closing of grainy shade sits above its mean (it keeps local maxima): where it is
+    # within the grain of the shaded cells, the shaded cells' level is the paper.
+    grainy = cv2.resize(cv2.LUT(shade, _GRAIN_LUT), size, interpolation=cv2.INTER_NEAREST)
+    closed = cv2.max(closed, floor)
+    cv2.copyTo(floor, cv2.compare(closed, grainy, cv2.CMP_LT), closed)
+    region = level[y0:y1, x0:x1]
+    cv2.min(region, closed, dst=region)
 
 
 def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:

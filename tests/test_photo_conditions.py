@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from edge_app.model import load_classifier
-from edge_app.preprocess import extract_digits
+from edge_app.preprocess import detect_dark_ink, extract_digits
 from edge_app.reader import read_digits
 from synthetic import conditions as C
 
@@ -244,3 +244,44 @@ def test_empty_pages_read_nothing(paper):
     }[paper](page)
     for seed in range(3):
         assert _count(page, seed) == 0, seed
+
+
+def _faint_pen(mnist, digits: tuple[int, ...], height_px: int) -> list[np.ndarray]:
+    """A thin ballpoint's line (about 2 px at VGA) along each MNIST digit's strokes."""
+    return [C.pen_line(C.digit_coverage(C.first_of(mnist, d), height_px), 2.0) for d in digits]
+
+
+@pytest.mark.parametrize("angle_deg", [0, 15])
+def test_faint_pen_on_the_shaded_side_of_a_hard_shadow_is_kept(mnist, angle_deg):
+    page = C.blank_page()
+    C.write_number(page, _faint_pen(mnist, (5, 8, 3), 80), 300, 290, gap_px=16, darkness=0.5)
+    # The edge runs just left of the number: the cells there mix lit and shaded paper.
+    C.hard_shadow(page, 270, depth=0.45, soft_px=8, angle_deg=angle_deg)
+    for seed in range(3):
+        assert _count(page, seed) == 3, seed
+
+
+def test_a_number_a_hard_shadow_edge_runs_through_keeps_its_digits(mnist):
+    page = C.blank_page()
+    digits = [C.digit_coverage(C.first_of(mnist, d), 100) for d in (5, 8, 4, 0)]
+    C.write_number(page, digits, 120, 300, gap_px=40)
+    C.hard_shadow(page, 300, depth=0.5, soft_px=6, angle_deg=20)  # through the second digit
+    assert _count(page) == 4
+
+
+@pytest.mark.parametrize("depth", [0.4, 0.6])
+def test_a_page_mostly_in_shadow_keeps_dark_ink(depth):
+    page = C.blank_page()
+    C.hard_shadow(page, 180, depth=depth, soft_px=4)  # two thirds of the page in shade
+    gray = cv2.cvtColor(C.to_frame(page), cv2.COLOR_BGR2GRAY)
+    assert detect_dark_ink(gray)
+    assert _count(page) == 0
+
+
+@pytest.mark.parametrize("table_level", [0.06, 0.12])
+def test_faint_pen_beside_a_dark_table_is_kept(mnist, table_level):
+    page = C.blank_page()
+    C.write_number(page, _faint_pen(mnist, (3, 8, 6), 90), 220, 300, gap_px=30, darkness=0.25)
+    page[:, -60:] = table_level * 255  # the table beyond the page's right edge
+    for seed in range(3):
+        assert _count(page, seed) == 3, seed

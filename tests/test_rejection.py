@@ -7,7 +7,15 @@ import pytest
 
 from edge_app.model import load_classifier
 from edge_app.reader import read_digits
-from edge_app.reject import Evidence, is_rim, is_suspect, nothing_here, paper_step
+from edge_app.reject import (
+    TEXTURE_FILL,
+    Evidence,
+    evidence,
+    is_rim,
+    is_suspect,
+    nothing_here,
+    paper_step,
+)
 from synthetic import conditions as C
 
 MIN_HEIGHT_PX = 10  # ReaderOptions().min_digit_height_px
@@ -112,3 +120,24 @@ def test_a_small_number_read_sure_is_not_rejected(mnist, classifier):
     digits = [C.digit_coverage(C.first_of(mnist, d), 44) for d in (3, 1)]  # 22 px at work size
     C.write_number(page, digits, 300, 260, gap_px=20)
     assert len(read_digits(C.to_frame(page), classifier).text) == 2
+
+
+def test_a_thin_pen_line_is_not_texture_but_grid_crumbs_and_grain_are(mnist):
+    two = C.pen_line(C.digit_coverage(C.first_of(mnist, 2), 64), 1.5) > 0.5
+    cross = np.zeros((60, 40), bool)
+    cross[30, :] = cross[:, 20] = True  # where two grid lines meet
+    grain = np.random.default_rng(0).random((60, 40)) < 0.04
+    for mask in (two, cross, grain):
+        assert evidence(mask, 240).fill < TEXTURE_FILL  # all sparse: the fill cannot tell
+    assert not is_suspect(evidence(two, 240), MIN_HEIGHT_PX)
+    assert is_suspect(evidence(cross, 240), MIN_HEIGHT_PX)
+    assert is_suspect(evidence(grain, 240), MIN_HEIGHT_PX)
+
+
+def test_a_faint_thin_pen_number_is_read(mnist, classifier):
+    page = C.blank_page()
+    # A big 7 and 4 in a thin line fill less of their boxes than texture does.
+    lines = [C.pen_line(C.digit_coverage(C.first_of(mnist, d), 160), 2.0) for d in (7, 4)]
+    C.write_number(page, lines, 160, 360, gap_px=50, darkness=0.3)
+    for seed in range(3):
+        assert len(read_digits(C.to_frame(page, seed), classifier).text) == 2, seed
