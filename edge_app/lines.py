@@ -15,6 +15,9 @@ LINE_GAP = 0.12
 # over, and how far aside its two ends may be.
 CROSSING_PX = 7
 CROSSING_SLANT_PX = 3
+LINE_TILT_PX = 2  # at work size: how far aside a tilted line's run may step
+# At work size: a gap the threshold leaves in a faint line, filled before its runs are measured.
+DASH_GAP_PX = 5
 DASH_MIN_LENGTH = 0.06  # share of the frame side: the shortest piece that may be a line's dash ...
 DASH_MIN_ASPECT = 6  # length / thickness from which a piece may be a dash of a broken line ...
 DASH_MAX_THICKNESS_PX = 7  # ... at work size, tilt included
@@ -27,7 +30,14 @@ def _long_runs(binary: np.ndarray, horizontal: bool, frame: tuple[int, int]) -> 
     side = w_img if horizontal else h_img
     run, gap = max(3, int(LINE_RUN * side)), max(1, int(LINE_GAP * side))
     kernel = np.ones((1, run) if horizontal else (run, 1), np.uint8)
-    opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel)
+    # A tilted line steps a pixel aside every few pixels and a faint one breaks into dashes: a
+    # pixel's band across it and small gaps along it filled in first, its run is long again.
+    band = 1 + 2 * LINE_TILT_PX
+    across = np.ones((band, 1) if horizontal else (1, band), np.uint8)
+    along = np.ones((1, DASH_GAP_PX) if horizontal else (DASH_GAP_PX, 1), np.uint8)
+    banded = cv2.morphologyEx(cv2.dilate(binary, across), cv2.MORPH_CLOSE, along)
+    # Narrowed back by the band, so a stroke lying along the line (the base of a 2) is not taken.
+    opened = cv2.erode(cv2.morphologyEx(banded, cv2.MORPH_OPEN, kernel), across) & binary
     # Bridge the gaps of a broken line: its dashes join (8-connected, so a tilted line's steps too).
     bridge = np.ones((1, gap) if horizontal else (gap, 1), np.uint8)
     joined = cv2.dilate(opened, bridge)

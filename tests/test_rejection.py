@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -141,3 +142,24 @@ def test_a_faint_thin_pen_number_is_read(mnist, classifier):
     C.write_number(page, lines, 160, 360, gap_px=50, darkness=0.3)
     for seed in range(3):
         assert len(read_digits(C.to_frame(page, seed), classifier).text) == 2, seed
+
+
+def _tilted_ruled_page(slope: float) -> np.ndarray:
+    """A ruled page the camera sees at a tilt: each line steps a pixel aside every 1/slope pixels."""
+    lines = C.blank_page(level=1)
+    C.ruled_lines(lines, darkness=0.5)
+    h, w = lines.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(np.degrees(np.arctan(slope))), 1.0)
+    page = C.blank_page()
+    page *= cv2.warpAffine(lines, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+    return page
+
+
+@pytest.mark.parametrize("slope", [0.03, 0.05, 0.09])
+def test_tilted_ruled_lines_are_taken_out_and_keep_a_number(mnist, classifier, slope):
+    # Untaken, the lines join the digits they touch into one piece as wide as the frame.
+    page = _tilted_ruled_page(slope)
+    assert [read_digits(C.to_frame(page, s), classifier).text for s in (0, 1)] == ["", ""]
+    digits = [C.digit_coverage(C.first_of(mnist, d), 90) for d in (5, 4, 2)]
+    C.write_number(page, digits, 150, 330, gap_px=50)
+    assert [len(read_digits(C.to_frame(page, s), classifier).text) for s in (0, 1)] == [3, 3]
