@@ -16,12 +16,17 @@ LINE_GAP = 0.12
 CROSSING_PX = 7
 CROSSING_SLANT_PX = 3
 LINE_TILT_PX = 2  # at work size: how far aside a tilted line's run may step
+THICK_STROKE_PX = 5  # at work size: a ruling is thinner than this
+_THICK_KERNEL = np.ones((THICK_STROKE_PX, THICK_STROKE_PX), np.uint8)
 # At work size: a gap the threshold leaves in a faint line, filled before its runs are measured.
 DASH_GAP_PX = 5
 DASH_MIN_LENGTH = 0.06  # share of the frame side: the shortest piece that may be a line's dash ...
 DASH_MIN_ASPECT = 6  # length / thickness from which a piece may be a dash of a broken line ...
 DASH_MAX_THICKNESS_PX = 7  # ... at work size, tilt included
 DASH_MIN_COUNT = 3  # a broken line is several dashes
+# Beside lines found, a loose piece this much longer than it is across (tilt included) ...
+LOOSE_DASH_ASPECT = 8
+LOOSE_DASH_THICKNESS_PX = 2  # ... and at most this thick on average is the rest of a faint line
 
 
 def _long_runs(binary: np.ndarray, horizontal: bool, frame: tuple[int, int]) -> np.ndarray:
@@ -45,7 +50,9 @@ def _long_runs(binary: np.ndarray, horizontal: bool, frame: tuple[int, int]) -> 
     extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT] - (gap - 1)
     is_line = np.zeros(n, bool)
     is_line[1:] = extent >= LINE_SPAN * side
-    return is_line[labels] & (opened > 0)
+    # A stroke thicker than a ruling is a digit's, however long (the bar of a 4 on a line).
+    thin = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _THICK_KERNEL) == 0
+    return is_line[labels] & (opened > 0) & thin
 
 
 def _may_hold_lines(
@@ -109,4 +116,40 @@ def line_mask(
                 (CROSSING_PX, CROSSING_SLANT_PX) if horizontal else (CROSSING_SLANT_PX, CROSSING_PX)
             )
             crossed |= cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
-    return (lines & (1 - crossed)).view(bool)
+    lines &= 1 - crossed
+    _add_dashes(lines, binary, frame, across, down)
+    return lines.view(bool)
+
+
+def _add_dashes(
+    lines: np.ndarray, binary: np.ndarray, frame: tuple[int, int], across: bool, down: bool
+) -> None:
+    """Add to `lines`, in place, the loose dashes of `binary` along the lines that were found.
+
+    Where a faint line fades below the threshold its runs no longer join across the frame: the
+    dashes left would be merged with the digits beside them. A dash is a piece as thin as a line
+    and DASH_MIN_LENGTH of the frame long, with no other ink within CROSSING_PX across it: the
+    half of a digit's bar a line was taken out of has the other half there.
+    """
+    rest = binary & (1 - lines)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    widths, heights = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    areas = stats[:, cv2.CC_STAT_AREA]
+    for wanted, horizontal in ((across, True), (down, False)):
+        length, thickness = (widths, heights) if horizontal else (heights, widths)
+        side = frame[1] if horizontal else frame[0]
+        is_dash = (
+            (length >= DASH_MIN_LENGTH * side)
+            & (length >= LOOSE_DASH_ASPECT * thickness)
+            & (areas <= LOOSE_DASH_THICKNESS_PX * length)
+        )
+        is_dash[0] = False
+        if not (wanted and is_dash.any()):
+            continue
+        dashes = is_dash[labels]
+        reach = 1 + 2 * CROSSING_PX
+        near = cv2.dilate(
+            rest & ~dashes, np.ones((reach, 1) if horizontal else (1, reach), np.uint8)
+        )
+        is_dash[np.unique(labels[dashes & (near > 0)])] = False
+        lines |= is_dash[labels].view(np.uint8)

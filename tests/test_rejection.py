@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_app.lines import line_mask
 from edge_app.model import load_classifier
 from edge_app.reader import read_digits
 from edge_app.reject import (
@@ -163,3 +164,17 @@ def test_tilted_ruled_lines_are_taken_out_and_keep_a_number(mnist, classifier, s
     digits = [C.digit_coverage(C.first_of(mnist, d), 90) for d in (5, 4, 2)]
     C.write_number(page, digits, 150, 330, gap_px=50)
     assert [len(read_digits(C.to_frame(page, s), classifier).text) for s in (0, 1)] == [3, 3]
+
+
+def test_a_faint_lines_loose_dashes_go_and_a_thick_bar_on_a_line_stays():
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 40), (319, 52), 1, 2)  # whole ruled lines, one a little tilted
+    binary[100:102, :] = 1
+    for x in range(0, 320, 75):  # a faint one: dashes too far apart to join across the frame
+        binary[160:162, x : x + 30] = 1
+    binary[97:105, 130:190] = 1  # the thick bar of a 4 lying along the whole line
+    stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2]
+    lines = line_mask(binary, stats)
+    assert lines[160:162].sum() == binary[160:162].sum()
+    assert not lines[97:105, 135:185].any()
+    assert lines[100:102, :120].all()
