@@ -8,6 +8,7 @@ import pytest
 
 from edge_app.lines import line_mask
 from edge_app.model import load_classifier
+from edge_app.preprocess import extract_digits
 from edge_app.reader import read_digits
 from edge_app.reject import (
     TEXTURE_FILL,
@@ -178,3 +179,16 @@ def test_a_faint_lines_loose_dashes_go_and_a_thick_bar_on_a_line_stays():
     assert lines[160:162].sum() == binary[160:162].sum()
     assert not lines[97:105, 135:185].any()
     assert lines[100:102, :120].all()
+
+
+@pytest.mark.parametrize("side", ["left", "bottom"])
+def test_a_faint_number_beside_a_narrow_page_border_keeps_its_digits(mnist, classifier, side):
+    # The table beyond the page, narrower than the paper level's span, reads as black ink: it
+    # must not hold the stroke threshold above a faint pen.
+    page = C.blank_page()
+    border = (slice(None), slice(0, 20)) if side == "left" else (slice(-20, None), slice(None))
+    page[border] = 50
+    assert [read_digits(C.to_frame(page, s), classifier).text for s in (0, 1)] == ["", ""]
+    lines = [C.pen_line(C.digit_coverage(C.first_of(mnist, d), 120), 2.0) for d in (3, 5, 2)]
+    C.write_number(page, lines, 160, 330, gap_px=50, darkness=0.2)
+    assert [len(extract_digits(C.to_frame(page, s))) for s in (0, 1, 2)] == [3, 3, 3]
