@@ -12,9 +12,10 @@ LINE_RUN = 0.15  # share of the frame side: the straight run a line holds (digit
 # breaks. Runs joined across such gaps must still span LINE_SPAN, which a number's bars do not.
 LINE_GAP = 0.12
 # At work size: the gap across a removed line (its width and rim) a crossing stroke is bridged
-# over, and how far aside its two ends may be.
+# over, and how far aside of a line pixel each of its two ends may be (a thin pen's slanted
+# stroke shifts a pixel or more per row across the gap).
 CROSSING_PX = 7
-CROSSING_SLANT_PX = 3
+CROSSING_SLANT_PX = 5
 LINE_TILT_PX = 2  # at work size: how far aside a tilted line's run may step
 THICK_STROKE_PX = 5  # at work size: a ruling is thinner than this
 _THICK_KERNEL = np.ones((THICK_STROKE_PX, THICK_STROKE_PX), np.uint8)
@@ -106,16 +107,21 @@ def line_mask(
     if not lines.any():
         return None
     # Where a stroke crosses a line, the line's pixels are the stroke's: keep them, so the digit
-    # stays one piece. A crossing has stroke on both sides of the line within a line's width
-    # (and a pixel aside, for a slanted stroke).
+    # stays one piece. A crossing pixel has stroke on both sides of the line within a line's
+    # width, each side up to CROSSING_SLANT_PX aside (a closing of the two would need a box of
+    # ink around it, which a thin slanted stroke never fills).
     rest = binary & (1 - lines)
     crossed = np.zeros(binary.shape, np.uint8)
+    reach, aside = CROSSING_PX, 1 + 2 * CROSSING_SLANT_PX
     for horizontal, wanted in ((True, across), (False, down)):
         if wanted:
-            shape = (
-                (CROSSING_PX, CROSSING_SLANT_PX) if horizontal else (CROSSING_SLANT_PX, CROSSING_PX)
-            )
-            crossed |= cv2.morphologyEx(rest, cv2.MORPH_CLOSE, np.ones(shape, np.uint8))
+            kernel = np.ones((reach, aside) if horizontal else (aside, reach), np.uint8)
+            # Ink within `reach` before and after the pixel (the kernel anchored at its ends).
+            ends = ((CROSSING_SLANT_PX, reach - 1), (CROSSING_SLANT_PX, 0))
+            if not horizontal:
+                ends = tuple(e[::-1] for e in ends)
+            before, after = (cv2.dilate(rest, kernel, anchor=a) for a in ends)
+            crossed |= before & after
     lines &= 1 - crossed
     _add_dashes(lines, binary, frame, across, down)
     return lines.view(bool)

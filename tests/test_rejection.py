@@ -192,3 +192,16 @@ def test_a_faint_number_beside_a_narrow_page_border_keeps_its_digits(mnist, clas
     lines = [C.pen_line(C.digit_coverage(C.first_of(mnist, d), 120), 2.0) for d in (3, 5, 2)]
     C.write_number(page, lines, 160, 330, gap_px=50, darkness=0.2)
     assert [len(extract_digits(C.to_frame(page, s))) for s in (0, 1, 2)] == [3, 3, 3]
+
+
+@pytest.mark.parametrize("slope", [1.0, -1.0, 2.5])  # 45 degrees or steeper
+def test_a_thin_slanted_stroke_keeps_its_crossing_with_a_line(slope):
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 100), (319, 112), 1, 2)  # a ruled line, a little tilted
+    rise = round(30 * slope)
+    cv2.line(binary, (130, 105 - rise), (190, 105 + rise), 1, 1)  # a pen's thin stroke across it
+    stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2]
+    lines = line_mask(binary, stats)
+    assert lines[:, :100].any()
+    rest = binary & ~lines
+    assert cv2.connectedComponentsWithStats(rest[:, 130:190], connectivity=8)[0] == 2
