@@ -13,6 +13,9 @@ FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean pa
 # A page border narrower than the paper level's closing span reads as ink. The strongest ink this
 # near the frame edge may be such a border ...
 BORDER_SPAN_PX = BACKGROUND_SPAN_CELLS * BACKGROUND_CELL_PX
+# The table or a deep shadow beyond the page is at least this strong (as black ink is); a weaker
+# band holds the threshold below MIN_INK_THRESHOLD anyway.
+BORDER_MIN_INK = 0.5
 BORDER_SOLID_SHARE = 0.5  # ... when the cell around it holds this share of its strength (a band)
 BORDER_TRIES = 6  # borders looked past, one side (or one step of a wedge) at a time
 # Past a border, the page's own strongest ink sets the threshold only if the page is plain: at
@@ -63,6 +66,8 @@ def ink_peak(ink: np.ndarray) -> float:
     _, first, _, (x, y) = cv2.minMaxLoc(ink)
     if BORDER_SPAN_PX <= x < w - BORDER_SPAN_PX and BORDER_SPAN_PX <= y < h - BORDER_SPAN_PX:
         return float(first)  # inside the page: most frames stop here
+    if first < BORDER_MIN_INK * INK_MAX:
+        return float(first)  # too weak for the table: a shadow's soft rim, or a stroke
     x0, y0, x1, y1 = 0, 0, w, h
     for _ in range(BORDER_TRIES):
         if x1 <= x0 or y1 <= y0:
