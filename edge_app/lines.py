@@ -16,6 +16,7 @@ LINE_GAP = 0.12
 # stroke shifts a pixel or more per row across the gap).
 CROSSING_PX = 7
 CROSSING_SLANT_PX = 5
+CROSSING_MIN_INK = 2  # ink pixels on each side: a stroke brings two or more, a speck of grain one
 LINE_TILT_PX = 2  # at work size: how far aside a tilted line's run may step
 THICK_STROKE_PX = 5  # at work size: a ruling is thinner than this
 _THICK_KERNEL = np.ones((THICK_STROKE_PX, THICK_STROKE_PX), np.uint8)
@@ -115,13 +116,19 @@ def line_mask(
     reach, aside = CROSSING_PX, 1 + 2 * CROSSING_SLANT_PX
     for horizontal, wanted in ((True, across), (False, down)):
         if wanted:
-            kernel = np.ones((reach, aside) if horizontal else (aside, reach), np.uint8)
-            # Ink within `reach` before and after the pixel (the kernel anchored at its ends).
+            # Ink counted within `reach` before and after each pixel across the line: a box
+            # (width, height) anchored at its far ends.
+            size = (aside, reach) if horizontal else (reach, aside)
             ends = ((CROSSING_SLANT_PX, reach - 1), (CROSSING_SLANT_PX, 0))
             if not horizontal:
                 ends = tuple(e[::-1] for e in ends)
-            before, after = (cv2.dilate(rest, kernel, anchor=a) for a in ends)
-            crossed |= before & after
+            before, after = (
+                cv2.boxFilter(
+                    rest, -1, size, anchor=a, normalize=False, borderType=cv2.BORDER_CONSTANT
+                )
+                for a in ends
+            )
+            crossed |= (before >= CROSSING_MIN_INK) & (after >= CROSSING_MIN_INK)
     lines &= 1 - crossed
     _add_dashes(lines, binary, frame, across, down)
     return lines.view(bool)

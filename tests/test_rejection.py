@@ -199,7 +199,7 @@ def test_a_thin_slanted_stroke_keeps_its_crossing_with_a_line(slope):
     binary = np.zeros((240, 320), np.uint8)
     cv2.line(binary, (0, 100), (319, 112), 1, 2)  # a ruled line, a little tilted
     rise = round(30 * slope)
-    cv2.line(binary, (130, 105 - rise), (190, 105 + rise), 1, 1)  # a pen's thin stroke across it
+    cv2.line(binary, (130, 105 - rise), (190, 105 + rise), 1, 2)  # a ballpoint's stroke across it
     stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2]
     lines = line_mask(binary, stats)
     assert lines[:, :100].any()
