@@ -1,4 +1,4 @@
-"""From a camera frame to an ink map: grey work image, ink polarity, local paper level, stroke threshold."""
+"""From a camera frame to an ink map: grey work image, ink polarity, local paper level."""
 
 from __future__ import annotations
 
@@ -16,9 +16,6 @@ POLARITY_SPAN_CELLS = 7  # median span for the polarity test: paper is most of a
 POLARITY_STEP_GREY = 24  # grey levels off the local paper that count as ink for the polarity test
 POLARITY_MARGIN = 2.0  # one side must have this many times the other's off-paper pixels to decide
 MIN_PAPER_LEVEL = 8  # grey level below which a frame is too dark to find paper in
-MIN_INK_THRESHOLD = 0.22  # faintest ink trusted to start a stroke: above unblurred sensor noise
-NOISE_MARGIN = 3.0  # a stroke starts this many times above the paper grain
-FAINT_INK_THRESHOLD = 0.12  # lowest ink level a stroke may start at on clean paper
 MIN_INK_PIXELS = 5  # off-paper pixels (of every fourth) that decide the polarity at all
 # A paper step (a hard shadow's edge, a table edge): a coarse cell whose darkest neighbour has
 # less than this share of its light. Vignetting and rulings (filled in by the closing) stay above.
@@ -253,17 +250,3 @@ def _sharpen_steps(
     cv2.copyTo(floor, cv2.compare(closed, grainy, cv2.CMP_LT), closed)
     region = level[y0:y1, x0:x1]
     cv2.min(region, closed, dst=region)
-
-
-def stroke_threshold(ink: np.ndarray, ceiling: float) -> float:
-    """Return the ink level that starts a stroke: `ceiling`, lowered for faint ink.
-
-    Faint ink (a thin ballpoint in shade, a grey MNIST stroke) lowers it to half the darkest ink.
-    The floor is set by the paper itself: NOISE_MARGIN times its grain (the mean of the ink map,
-    which sparse strokes barely raise), never below FAINT_INK_THRESHOLD nor above
-    MIN_INK_THRESHOLD, so clean paper lets a faint pen through and grainy paper stays blank.
-    """
-    grain = cv2.mean(ink)[0] / INK_MAX
-    floor = min(max(FAINT_INK_THRESHOLD, NOISE_MARGIN * grain), MIN_INK_THRESHOLD)
-    faint = 0.5 * float(ink.max(initial=0)) / INK_MAX
-    return float(min(max(faint, floor), ceiling))

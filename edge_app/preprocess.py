@@ -10,12 +10,10 @@ import numpy as np
 
 from edge_app.ink import (
     INK_MAX,
-    MIN_INK_THRESHOLD,
     clip_roi,
     coarse_cells,
     detect_dark_ink,
     ink_map,
-    stroke_threshold,
     to_gray,
     work_gray,
 )
@@ -25,6 +23,7 @@ from edge_app.reject import Evidence, evidence
 from edge_app.runtime import IMAGE_SIZE_PX
 from edge_app.segment import Candidate, find_digit_boxes
 from edge_app.split import split_options
+from edge_app.threshold import MIN_INK_THRESHOLD, stroke_threshold
 
 __all__ = [
     "IMAGE_SIZE_PX",

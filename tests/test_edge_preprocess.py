@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from edge_app import preprocess as P
-from edge_app.ink import FAINT_INK_THRESHOLD
 from edge_app.options import ReaderOptions
+from edge_app.threshold import FAINT_INK_THRESHOLD
 
 PAPER = 215
 INK = 40

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
+from edge_app.lines import line_mask
 from edge_app.model import load_classifier
+from edge_app.preprocess import extract_digits
 from edge_app.reader import read_digits
 from edge_app.reject import (
     TEXTURE_FILL,
@@ -141,3 +144,64 @@ def test_a_faint_thin_pen_number_is_read(mnist, classifier):
     C.write_number(page, lines, 160, 360, gap_px=50, darkness=0.3)
     for seed in range(3):
         assert len(read_digits(C.to_frame(page, seed), classifier).text) == 2, seed
+
+
+def _tilted_ruled_page(slope: float) -> np.ndarray:
+    """A ruled page the camera sees at a tilt: each line steps a pixel aside every 1/slope pixels."""
+    lines = C.blank_page(level=1)
+    C.ruled_lines(lines, darkness=0.5)
+    h, w = lines.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(np.degrees(np.arctan(slope))), 1.0)
+    page = C.blank_page()
+    page *= cv2.warpAffine(lines, turn, (w, h), borderMode=cv2.BORDER_REFLECT)
+    return page
+
+
+@pytest.mark.parametrize("slope", [0.03, 0.05, 0.09])
+def test_tilted_ruled_lines_are_taken_out_and_keep_a_number(mnist, classifier, slope):
+    # Untaken, the lines join the digits they touch into one piece as wide as the frame.
+    page = _tilted_ruled_page(slope)
+    assert [read_digits(C.to_frame(page, s), classifier).text for s in (0, 1)] == ["", ""]
+    digits = [C.digit_coverage(C.first_of(mnist, d), 90) for d in (5, 4, 2)]
+    C.write_number(page, digits, 150, 330, gap_px=50)
+    assert [len(read_digits(C.to_frame(page, s), classifier).text) for s in (0, 1)] == [3, 3]
+
+
+def test_a_faint_lines_loose_dashes_go_and_a_thick_bar_on_a_line_stays():
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 40), (319, 52), 1, 2)  # whole ruled lines, one a little tilted
+    binary[100:102, :] = 1
+    for x in range(0, 320, 75):  # a faint one: dashes too far apart to join across the frame
+        binary[160:162, x : x + 30] = 1
+    binary[97:105, 130:190] = 1  # the thick bar of a 4 lying along the whole line
+    stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2]
+    lines = line_mask(binary, stats)
+    assert lines[160:162].sum() == binary[160:162].sum()
+    assert not lines[97:105, 135:185].any()
+    assert lines[100:102, :120].all()
+
+
+@pytest.mark.parametrize("side", ["left", "bottom"])
+def test_a_faint_number_beside_a_narrow_page_border_keeps_its_digits(mnist, classifier, side):
+    # The table beyond the page, narrower than the paper level's span, reads as black ink: it
+    # must not hold the stroke threshold above a faint pen.
+    page = C.blank_page()
+    border = (slice(None), slice(0, 20)) if side == "left" else (slice(-20, None), slice(None))
+    page[border] = 50
+    assert [read_digits(C.to_frame(page, s), classifier).text for s in (0, 1)] == ["", ""]
+    lines = [C.pen_line(C.digit_coverage(C.first_of(mnist, d), 120), 2.0) for d in (3, 5, 2)]
+    C.write_number(page, lines, 160, 330, gap_px=50, darkness=0.2)
+    assert [len(extract_digits(C.to_frame(page, s))) for s in (0, 1, 2)] == [3, 3, 3]
+
+
+@pytest.mark.parametrize("slope", [1.0, -1.0, 2.5])  # 45 degrees or steeper
+def test_a_thin_slanted_stroke_keeps_its_crossing_with_a_line(slope):
+    binary = np.zeros((240, 320), np.uint8)
+    cv2.line(binary, (0, 100), (319, 112), 1, 2)  # a ruled line, a little tilted
+    rise = round(30 * slope)
+    cv2.line(binary, (130, 105 - rise), (190, 105 + rise), 1, 2)  # a ballpoint's stroke across it
+    stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2]
+    lines = line_mask(binary, stats)
+    assert lines[:, :100].any()
+    rest = binary & ~lines
+    assert cv2.connectedComponentsWithStats(rest[:, 130:190], connectivity=8)[0] == 2
