@@ -133,12 +133,17 @@ def split_options(candidate: Candidate, through_loops: bool) -> tuple[tuple[Cand
         return ()
     column_ink = candidate.mask.sum(axis=0)
     limit = SPLIT_MAX_CUT_INK * column_ink.max()
-    if not through_loops:
-        column_ink[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
-    options = []
+    around_loops = column_ink.copy()
+    around_loops[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
+    # Cuts through loops come after those around them, not instead: the thinnest columns of the
+    # whole crop are often inside a loop (a 0's sides), and the bridge between digits is lost.
+    inks = (around_loops, column_ink) if through_loops else (around_loops,)
+    options, seen = [], set()
     for k in _counts(bw, bh):
-        for cuts in _cuts(column_ink, k, limit):
-            parts = _parts(candidate, cuts)
-            if parts:
-                options.append(parts)
+        for ink in inks:
+            for cuts in _cuts(ink, k, limit):
+                parts = _parts(candidate, cuts) if tuple(cuts) not in seen else ()
+                seen.add(tuple(cuts))
+                if parts:
+                    options.append(parts)
     return tuple(options)
