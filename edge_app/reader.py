@@ -19,8 +19,9 @@ UNSURE = "?"
 SPLIT_MIN_CONFIDENCE = 0.8
 PART_MIN_CONFIDENCE = 0.85  # ... read as them if every one reads at least this sure
 # Width / height from which a crop is tried as touching digits even when it reads sure as one:
-# most single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
-SPLIT_WIDE_ASPECT = 1.0
+# a merged pair can look like one wrong digit (48 as a sure 8, 21 as a sure 2). Narrower than
+# two digits, only a cut that leaves a thin, straight 1 is offered (see edge_app.split).
+SPLIT_WIDE_ASPECT = 0.8
 # Width / height from which one digit is implausible (a 0 or a 4 written wide stays below): such
 # a crop is read as its parts when they all read sure, however sure it reads as one.
 SPLIT_SURE_ASPECT = 1.3
