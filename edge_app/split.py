@@ -160,10 +160,11 @@ def _one_beside(
         if np.count_nonzero(strip.any(axis=1)) < ONE_MIN_HEIGHT * ONE_MIN_ROWS * bh:
             continue
         cut = _lowest(column_ink, a, b, limit)[:1]
-        parts = _parts(candidate, cut) if cut else ()
-        one = min(parts, key=lambda p: p.box[2]) if parts else None
-        if one is not None and one.box[2] <= ONE_MAX_WIDTH * bh and _is_one(one.mask, bh):
-            options.append(parts)
+        # The 1 alone first: most sides of a digit fail it, and then the rest need not be cut.
+        one = (_part(mask, 0, cut[0]) if a == lo else _part(mask, cut[0], bw)) if cut else None
+        if one is not None and one[0].shape[1] <= ONE_MAX_WIDTH * bh and _is_one(one[0], bh):
+            parts = _parts(candidate, cut)
+            options += [parts] if parts else []
     return tuple(options)
 
 
