@@ -19,8 +19,12 @@ UNSURE = "?"
 SPLIT_MIN_CONFIDENCE = 0.8
 PART_MIN_CONFIDENCE = 0.85  # ... read as them if every one reads at least this sure
 # Width / height from which a crop is tried as touching digits even when it reads sure as one:
-# most single digits stay below it, and a merged pair can look like one wrong digit (48 as a sure 8).
-SPLIT_WIDE_ASPECT = 1.1
+# a merged pair can look like one wrong digit (48 as a sure 8, 21 as a sure 2). Narrower than
+# two digits, only a cut that leaves a thin, straight 1 is offered (see edge_app.split).
+SPLIT_WIDE_ASPECT = 0.8
+# Width / height from which one digit is implausible (a 0 or a 4 written wide stays below): such
+# a crop is read as its parts when they all read sure, however sure it reads as one.
+SPLIT_SURE_ASPECT = 1.3
 # A crop that reads sure as one digit is cut only when every part reads about as sure: halves of
 # a wide 0 or 4 still read as digits (a 6 and a 3), but less sure than the whole.
 SPLIT_SURE_MARGIN = 0.01
@@ -100,7 +104,9 @@ def _resolve(
         _resolve(classifier, flat, _predict(classifier, [p.image for p in flat]), depth - 1)
     )
     for i, ways in options.items():
-        best = max(PART_MIN_CONFIDENCE, float(probs[i].max()) - SPLIT_SURE_MARGIN)
+        _, _, w, h = crops[i].box
+        whole = 0.0 if w >= SPLIT_SURE_ASPECT * h else float(probs[i].max())
+        best = max(PART_MIN_CONFIDENCE, whole - SPLIT_SURE_MARGIN)
         for parts in ways:
             digits = [d for _ in parts for d in next(resolved)]
             surest = min(float(q.max()) for _, q in digits)

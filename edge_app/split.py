@@ -9,6 +9,16 @@ from edge_app.normalize import stroke_width
 from edge_app.segment import Candidate
 
 SPLIT_MIN_ASPECT = 0.9  # width / height from which a group may be two touching digits
+# ... when it reads unsure as one; one that reads sure is cut only from this wide (a 6 or a 0
+# written wide has a tall side that reads as a 1, and the rest as a 0) ...
+SURE_SPLIT_MIN_ASPECT = 1.1
+# ... and from this, narrower, either may be a digit with a thin 1 touching it at either side.
+ONE_BESIDE_MIN_ASPECT = 0.6
+ONE_MAX_WIDTH = 0.3  # of the group's height: the widest a 1 cut from beside a digit is
+ONE_MIN_HEIGHT = 0.85  # of the group's height: a 1 stands about as tall as its neighbour
+ONE_MIN_ROWS = 0.95  # share of its rows a 1's stroke crosses (the cut edge of a 5 or 3 has gaps)
+ONE_MAX_BEND = 0.04  # of its height: the farthest a 1's stroke strays from a straight line
+ONE_MIN_WIDTH = 0.08  # of the group's height: nearer the edge a cut leaves a sliver of stroke
 # Of the fullest column: touching digits meet at a bridge, overlapping ones where two strokes cross.
 SPLIT_MAX_CUT_INK = 0.5
 # Of the group's height: touching digits stand about as tall; a shorter part is a wide digit's
@@ -119,26 +129,72 @@ def _parts(candidate: Candidate, cuts: list[int]) -> tuple[Candidate, ...]:
     return tuple(out)
 
 
-def split_options(candidate: Candidate, through_loops: bool) -> tuple[tuple[Candidate, ...], ...]:
+def _is_one(mask: np.ndarray, bh: int) -> bool:
+    """True when a part is a straight stroke top to bottom, as a 1 is.
+
+    The cut edge of a 5 or a 3 has gaps between its strokes; that of a 0 or a 6 is an arc.
+    """
+    rows = mask.any(axis=1)
+    if len(rows) < ONE_MIN_HEIGHT * bh or rows.mean() < ONE_MIN_ROWS:
+        return False
+    y = np.flatnonzero(rows)
+    x = (mask[y] * np.arange(mask.shape[1])).sum(axis=1) / mask[y].sum(axis=1)
+    bend = x - np.polyval(np.polyfit(y, x, 1), y)
+    return float(np.abs(bend).max()) <= ONE_MAX_BEND * len(rows)
+
+
+def _one_beside(
+    candidate: Candidate, column_ink: np.ndarray, limit: float
+) -> tuple[tuple[Candidate, ...], ...]:
+    """Return the ways a group too narrow for two digits may be one with a thin 1 at a side.
+
+    Only the cuts that leave a part a 1 could be: a tall stroke at most ONE_MAX_WIDTH wide.
+    """
+    mask, (_, _, bw, bh) = candidate.mask, candidate.box
+    lo, hi = max(1, int(ONE_MIN_WIDTH * bh)), int(ONE_MAX_WIDTH * bh) + 1
+    if hi >= bw:
+        return ()
+    options = []
+    for a, b, strip in ((lo, hi, mask[:, :hi]), (bw - hi, bw - lo, mask[:, bw - hi :])):
+        # Most digits' sides cross far fewer rows than a 1 does: no need to cut them to know.
+        if np.count_nonzero(strip.any(axis=1)) < ONE_MIN_HEIGHT * ONE_MIN_ROWS * bh:
+            continue
+        cut = _lowest(column_ink, a, b, limit)[:1]
+        # The 1 alone first: most sides of a digit fail it, and then the rest need not be cut.
+        one = (_part(mask, 0, cut[0]) if a == lo else _part(mask, cut[0], bw)) if cut else None
+        if one is not None and one[0].shape[1] <= ONE_MAX_WIDTH * bh and _is_one(one[0], bh):
+            parts = _parts(candidate, cut)
+            options += [parts] if parts else []
+    return tuple(options)
+
+
+def split_options(candidate: Candidate, reads_unsure: bool) -> tuple[tuple[Candidate, ...], ...]:
     """Return the ways a wide candidate may be touching digits, the likeliest count first; () for none.
 
     Touching digits meet at a thin bridge or where their strokes cross; a wide single digit (a 0,
-    a 4) has no column that thin where a cut would go, and no cut goes through a loop unless
-    `through_loops` (digits that overlap enclose paper between them; the halves of a 0 read as
-    digits, so only crops that read unsure as one should be cut there). Whether the parts are
-    digits is the classifier's call.
+    a 4) has no column that thin where a cut would go, and no cut goes through a loop unless it
+    `reads_unsure` as one (digits that overlap enclose paper between them; the halves of a 0
+    read as digits). A group too narrow for two digits is offered only the cuts that leave a
+    thin, straight 1 beside a digit. Whether the parts are digits is the classifier's call.
     """
     bw, bh = candidate.box[2], candidate.box[3]
-    if bw < SPLIT_MIN_ASPECT * bh or bw < 4:
+    if bw < ONE_BESIDE_MIN_ASPECT * bh or bw < 4:
         return ()
-    column_ink = candidate.mask.sum(axis=0)
+    column_ink = np.count_nonzero(candidate.mask, axis=0)
     limit = SPLIT_MAX_CUT_INK * column_ink.max()
-    if not through_loops:
-        column_ink[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
-    options = []
+    if bw < (SPLIT_MIN_ASPECT if reads_unsure else SURE_SPLIT_MIN_ASPECT) * bh:
+        return _one_beside(candidate, column_ink, limit)
+    around_loops = column_ink.copy()
+    around_loops[_loop_columns(candidate.mask)] = bh  # more ink than any cut may cross
+    # Cuts through loops come after those around them, not instead: the thinnest columns of the
+    # whole crop are often inside a loop (a 0's sides), and the bridge between digits is lost.
+    inks = (around_loops, column_ink) if reads_unsure else (around_loops,)
+    options, seen = [], set()
     for k in _counts(bw, bh):
-        for cuts in _cuts(column_ink, k, limit):
-            parts = _parts(candidate, cuts)
-            if parts:
-                options.append(parts)
+        for ink in inks:
+            for cuts in _cuts(ink, k, limit):
+                parts = _parts(candidate, cuts) if tuple(cuts) not in seen else ()
+                seen.add(tuple(cuts))
+                if parts:
+                    options.append(parts)
     return tuple(options)
