@@ -8,7 +8,8 @@ confidences and boxes, and every 28x28 crop the classifier saw, bit for bit.
     python -m benchmarks.same_readings --old main --frames /tmp/eval/plain /tmp/eval/hard \
         /work/shared/real-dev/usps-train/frames /work/shared/real-dev/phone-dev/frames
 
-The benchmark's own camera frames (benchmarks.frames.camera_frames) are always included.
+The benchmark's own camera frames (benchmarks.frames.camera_frames) are always included. After a
+merge, pass the revision before it as --old. Exit code 1 when any frame reads differently.
 """
 
 from __future__ import annotations
