@@ -85,11 +85,11 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
     ink = ink_map(gray, dark_ink, cells)
     threshold = stroke_threshold(ink, options.ink_threshold)
 
-    # The ways of cutting one wide candidate share parts (a 3-way cut and a 2-way cut at the same
+    # The ways of cutting a wide candidate share parts (a 3-way cut and a 2-way cut at the same
     # first column): each distinct part is normalised once. Box and strokes fix the whole crop.
     made: dict[tuple, DigitCrop] = {}
 
-    def crop(candidate: Candidate) -> DigitCrop:
+    def part_crop(candidate: Candidate) -> DigitCrop:
         key = (candidate.box, candidate.mask.shape, candidate.mask.tobytes())
         if key not in made:
             made[key] = new_crop(candidate)
@@ -105,9 +105,10 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
             digit,
             (bx, by, bw, bh),
             lambda through_loops: tuple(
-                tuple(crop(p) for p in parts) for parts in split_options(candidate, through_loops)
+                tuple(part_crop(p) for p in parts)
+                for parts in split_options(candidate, through_loops)
             ),
             lambda: evidence(candidate.mask, gray.shape[0]),
         )
 
-    return [crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]
+    return [new_crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]
