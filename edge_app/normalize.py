@@ -17,6 +17,7 @@ MIN_STROKE_PX = 1.6
 MAX_STROKE_PX = 2.2
 INK_GAIN = 1.6  # stroke centres saturate to 1.0 like MNIST's pen strokes
 _KERNEL_3 = np.ones((3, 3), np.uint8)
+_POSITIONS = np.arange(IMAGE_SIZE_PX, dtype=np.float32)  # pixel indices, sliced per digit
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -86,8 +87,8 @@ def normalize_digit(
     small = small.reshape(size[1], size[0])
     total = float(small.sum())
     if total > 0:
-        cx = float(small.sum(axis=0) @ np.arange(size[0], dtype=np.float32)) / total
-        cy = float(small.sum(axis=1) @ np.arange(size[1], dtype=np.float32)) / total
+        cx = float(small.sum(axis=0) @ _POSITIONS[: size[0]]) / total
+        cy = float(small.sum(axis=1) @ _POSITIONS[: size[1]]) / total
     else:
         cx, cy = size[0] / 2, size[1] / 2
     ox = int(round(IMAGE_SIZE_PX / 2 - cx))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,7 +56,14 @@ class DigitCrop:
     # asks only for crops that read unsure or are wide), cutting through loops if asked (see
     # edge_app.split); () when it has nowhere thin to cut.
     split: Callable[[bool], tuple[tuple[DigitCrop, ...], ...]] | None = None
-    evidence: Evidence | None = None  # what its shape says (see edge_app.reject)
+    # What its shape says (see edge_app.reject), worked out when first asked: the reader asks it
+    # of whole candidates only, never of the parts of a cut.
+    shape_evidence: Callable[[], Evidence] | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def evidence(self) -> Evidence | None:
+        """What its shape says (see edge_app.reject), or None when unknown."""
+        return None if self.shape_evidence is None else self.shape_evidence()
 
 
 def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) -> list[DigitCrop]:
@@ -76,7 +84,17 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
     ink = ink_map(gray, dark_ink, cells)
     threshold = stroke_threshold(ink, options.ink_threshold)
 
-    def crop(candidate: Candidate) -> DigitCrop:
+    # The ways of cutting a wide candidate share parts (a 3-way cut and a 2-way cut at the same
+    # first column): each distinct part is normalised once. Box and strokes fix the whole crop.
+    made: dict[tuple, DigitCrop] = {}
+
+    def part_crop(candidate: Candidate) -> DigitCrop:
+        key = (candidate.box, candidate.mask.shape, candidate.mask.tobytes())
+        if key not in made:
+            made[key] = new_crop(candidate)
+        return made[key]
+
+    def new_crop(candidate: Candidate) -> DigitCrop:
         x, y, w, h = candidate.box
         digit = normalize_digit(ink[y : y + h, x : x + w], candidate.mask, candidate.stroke_px)
         bx, by = rx + int(x / scale), ry + int(y / scale)
@@ -86,9 +104,10 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
             digit,
             (bx, by, bw, bh),
             lambda through_loops: tuple(
-                tuple(crop(p) for p in parts) for parts in split_options(candidate, through_loops)
+                tuple(part_crop(p) for p in parts)
+                for parts in split_options(candidate, through_loops)
             ),
-            evidence(candidate.mask, gray.shape[0]),
+            lambda: evidence(candidate.mask, gray.shape[0]),
         )
 
-    return [crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]
+    return [new_crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]

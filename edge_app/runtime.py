@@ -118,7 +118,9 @@ def quantize(images: np.ndarray, spec: TensorSpec) -> np.ndarray:
     q = images * np.float32(1.0 / spec.scale)
     q += np.float32(spec.zero_point)
     np.rint(q, out=q)
-    np.clip(q, info.min, info.max, out=q)
+    # Two ufuncs: the same values as np.clip, without its Python wrapper's cost per call.
+    np.maximum(q, info.min, out=q)
+    np.minimum(q, info.max, out=q)
     return q.astype(spec.dtype)
 
 
@@ -126,7 +128,9 @@ def dequantize(values: np.ndarray, spec: TensorSpec) -> np.ndarray:
     """Turn the model's output tensor into float32 probabilities."""
     if not spec.quantized:
         return values.astype(np.float32, copy=False)
-    return ((values.astype(np.float32) - spec.zero_point) * spec.scale).astype(np.float32)
+    return ((values.astype(np.float32) - spec.zero_point) * spec.scale).astype(
+        np.float32, copy=False
+    )
 
 
 def _check_tensor_bytes(interpreter) -> None:

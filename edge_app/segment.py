@@ -43,6 +43,7 @@ FLAT_DIGIT_MAX_FILL = 0.6
 BLOB_FILL = 0.85
 BLOB_STROKE_RATIO = 0.34  # stroke width / height above this is a blot (marker digits stay < 0.25)
 BLOB_MAX_ASPECT = 1.5  # height / width: taller groups are bars (a short thick 1), never blots
+MAX_COMPARED_IDS = 4  # pieces of one digit found by comparing labels; more by a lookup table
 _MAX_LABELS_16U = np.iinfo(np.uint16).max
 
 
@@ -129,6 +130,18 @@ def _components(weak: np.ndarray):
     # pixels, so they fit unless the work image is huge.
     ltype = cv2.CV_16U if weak.size // 4 < _MAX_LABELS_16U else cv2.CV_32S
     return cv2.connectedComponentsWithStats(weak, connectivity=8, ltype=ltype)[:3]
+
+
+def _members(labels: np.ndarray, ids: list[int], n: int) -> np.ndarray:
+    """Return where `labels` is one of `ids`: a comparison per id beats a lookup for a few ids."""
+    if len(ids) > MAX_COMPARED_IDS:
+        member = np.zeros(n, bool)
+        member[ids] = True
+        return member[labels]
+    mask = labels == ids[0]
+    for i in ids[1:]:
+        mask |= labels == i
+    return mask
 
 
 def _is_digit_shape(bw: int, bh: int, filled: int, min_height_px: int) -> bool:
@@ -248,9 +261,7 @@ def find_digit_boxes(
     out = []
     for group_ids, box in groups:
         bx, by, bw, bh = box
-        member = np.zeros(n, bool)
-        member[group_ids] = True
-        mask = member[labels[by : by + bh, bx : bx + bw]]
+        mask = _members(labels[by : by + bh, bx : bx + bw], group_ids, n)
         width = stroke_width(mask)
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
