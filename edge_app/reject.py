@@ -94,10 +94,14 @@ PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a s
 REJECT_CONFIDENCE = 0.97
 
 
+HAIR_WIDTH_PX = 1  # at work size: a stroke this narrow is a grid line's crumb or a hair
+
+
 def is_suspect(e: Evidence, min_digit_height_px: int) -> bool:
     """True when a candidate's shape looks like paper texture: tiny, scattered or page-sized.
 
-    Not thinness: a thin 1 is as narrow as a shadow edge's sliver (slivers are caught by size).
+    Not thinness, but for a hair: a thin 1 is as narrow as a shadow edge's sliver (slivers are
+    caught by size), while a stroke one pixel wide at work size is what a fine grid leaves.
     A faint ballpoint's digit fills less of its box than texture does, but it is one curved line.
     """
     pen_line = e.piece_share >= PEN_LINE_PIECE and e.straight_span < PEN_LINE_MAX_STRAIGHT
@@ -105,6 +109,7 @@ def is_suspect(e: Evidence, min_digit_height_px: int) -> bool:
         e.height_px < SMALL_DIGIT_HEIGHTS * min_digit_height_px
         or (e.fill < TEXTURE_FILL and not pen_line)
         or e.frame_share > PAGE_SHARE
+        or e.width_px <= HAIR_WIDTH_PX
     )
 
 

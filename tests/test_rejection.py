@@ -35,6 +35,7 @@ def test_suspect_shapes_are_tiny_scattered_or_page_sized():
     assert not is_suspect(_digit_like(), MIN_HEIGHT_PX)
     assert not is_suspect(_digit_like(width_px=3, fill=0.9), MIN_HEIGHT_PX)  # a thin 1
     assert is_suspect(_digit_like(height_px=12), MIN_HEIGHT_PX)  # grain, a grid's crumb
+    assert is_suspect(_digit_like(width_px=1, fill=1.0), MIN_HEIGHT_PX)  # a fine grid line's crumb
     assert is_suspect(_digit_like(fill=0.03), MIN_HEIGHT_PX)  # scattered texture
     assert is_suspect(_digit_like(frame_share=0.9), MIN_HEIGHT_PX)  # the page itself
 
