@@ -5,8 +5,8 @@ revision and of the working tree on the same frames, each in its own interpreter
 `edge_app` packages cannot share one), and compares every Reading's text, digit values,
 confidences and boxes, and every 28x28 crop the classifier saw, bit for bit.
 
-    python -m benchmarks.same_readings --old main --frames /tmp/eval/plain /tmp/eval/hard \
-        /work/shared/real-dev/usps-train/frames /work/shared/real-dev/phone-dev/frames
+    python -m benchmarks.same_readings --old main --frames frames/ \
+        ../shared/real-dev/usps-train/frames ../shared/real-dev/phone-dev/frames
 
 The benchmark's own camera frames (benchmarks.frames.camera_frames) are always included. After a
 merge, pass the revision before it as --old. Exit code 1 when any frame reads differently.
@@ -24,10 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_app.errors import UserError, cli_main
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = Path("/work/main/artifacts/model_int8.tflite")
+DEFAULT_MODEL = Path("artifacts/model_int8.tflite")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
-CAMERA_FRAMES = 40  # as benchmarks/latency.py --quick times them
+CAMERA_FRAMES = 40  # the distinct frames benchmarks/latency.py times end to end
 
 
 def _frames(folders: list[Path]) -> dict[str, np.ndarray]:
@@ -48,6 +50,9 @@ def _frames(folders: list[Path]) -> dict[str, np.ndarray]:
 
 def _read_all(tree: Path, frames_file: Path, model: Path, out: Path) -> None:
     """In a child interpreter: read every frame with the edge_app of `tree`, pickle the results."""
+    # This module's own error handling imported the working tree's edge_app: forget it.
+    for name in [m for m in sys.modules if m == "edge_app" or m.startswith("edge_app.")]:
+        del sys.modules[name]
     sys.path.insert(0, str(tree))
     from edge_app.reader import read_digits
     from edge_app.runtime import Classifier
@@ -70,7 +75,11 @@ def _export(ref: str, into: Path) -> Path:
     """Write the edge_app package of git revision `ref` under `into`; return the tree's root."""
     archive = into / "old.tar"
     with archive.open("wb") as f:
-        subprocess.run(["git", "archive", ref, "edge_app"], cwd=ROOT, stdout=f, check=True)
+        done = subprocess.run(
+            ["git", "archive", ref, "edge_app"], cwd=ROOT, stdout=f, stderr=subprocess.DEVNULL
+        )
+    if done.returncode != 0:
+        raise UserError(f"--old {ref}: not a git revision of this repository; try --old main")
     with tarfile.open(archive) as tar:
         tar.extractall(into / "old", filter="data")
     return into / "old"
@@ -97,6 +106,7 @@ def compare(old: dict, new: dict) -> list[str]:
     return diffs
 
 
+@cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Read the same frames with an old revision's edge_app and the working tree's; "
@@ -113,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _read_all(args.child, args.frames_file, args.model, args.out)
         return 0
+    if not args.model.is_file():
+        raise UserError(
+            f"--model {args.model}: no such file; run python -m convert, or pass --model"
+        )
+    for folder in args.frames:
+        if not folder.is_dir():
+            raise UserError(f"--frames {folder}: not a folder of images")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         frames = _frames(args.frames)
