@@ -28,23 +28,23 @@ from edge_app.errors import UserError, cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = Path("artifacts/model_int8.tflite")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 CAMERA_FRAMES = 40  # the distinct frames benchmarks/latency.py times end to end
 
 
 def _frames(folders: list[Path]) -> dict[str, np.ndarray]:
     """Return the frames to read, by name: every image in `folders` and the benchmark's frames."""
-    import cv2
-
     from benchmarks.frames import camera_frames
+    from edge_app.sources import IMAGE_EXTENSIONS
+    from edge_app.sources.image_io import ImageError, read_image
 
     frames = {f"camera/{i}": f for i, f in enumerate(camera_frames(CAMERA_FRAMES, 0)[0])}
     for folder in folders:
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_UNCHANGED)
-                if image is not None:
-                    frames[str(path)] = image
+            if path.suffix.lower() in IMAGE_EXTENSIONS:
+                try:
+                    frames[str(path)] = read_image(path)
+                except ImageError:
+                    continue  # what the app would skip too
     return frames
 
 

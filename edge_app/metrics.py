@@ -51,8 +51,8 @@ class Metrics:
     """A Sink counting what the loop did; `render()` is the Prometheus text (thread-safe).
 
     `reconnects` reads the source's reconnect counter (a file has none: 0); `model` is asked at
-    every scrape what runs (sha256, file, runtime) and how often a new model was swapped in, so
-    the info metric follows a hot swap.
+    every scrape what runs (sha256, file, runtime), so the info metric follows a hot swap, and
+    `reloads` how many new models were swapped in.
     """
 
     def __init__(

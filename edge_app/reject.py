@@ -92,8 +92,6 @@ PAGE_SHARE = 0.75  # of the frame height: a candidate this tall is the page (a s
 # A frame whose every candidate is suspect reads "" unless one of them reads at least this sure:
 # blank-paper texture reads up to about 0.96 with a label-smoothed model, real digits seldom look suspect.
 REJECT_CONFIDENCE = 0.97
-
-
 HAIR_WIDTH_PX = 1  # at work size: a stroke this narrow is a grid line's crumb or a hair
 
 

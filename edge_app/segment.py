@@ -266,6 +266,6 @@ def find_digit_boxes(
         if width > BLOB_STROKE_RATIO * bh and bh < BLOB_MAX_ASPECT * bw:
             continue  # a blot is all stroke: its "stroke width" is a large share of its height
         if bw > MAX_ASPECT_FLAT_DIGIT * bh and width < SQUASHED_MIN_STROKE_RATIO * bh:
-            continue
+            continue  # too wide for flat strokes and too thin for a squashed digit: a line
         out.append(Candidate(mask, (bx + ox, by + oy, bw, bh), width))
     return out

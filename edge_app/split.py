@@ -159,13 +159,14 @@ def _one_beside(
     if hi >= bw:
         return ()
     options = []
-    for a, b, strip in ((lo, hi, mask[:, :hi]), (bw - hi, bw - lo, mask[:, bw - hi :])):
+    for left, (a, b) in ((True, (lo, hi)), (False, (bw - hi, bw - lo))):
+        strip = mask[:, :hi] if left else mask[:, bw - hi :]
         # Most digits' sides cross far fewer rows than a 1 does: no need to cut them to know.
         if np.count_nonzero(strip.any(axis=1)) < ONE_MIN_HEIGHT * ONE_MIN_ROWS * bh:
             continue
         cut = _lowest(column_ink, a, b, limit)[:1]
         # The 1 alone first: most sides of a digit fail it, and then the rest need not be cut.
-        one = (_part(mask, 0, cut[0]) if a == lo else _part(mask, cut[0], bw)) if cut else None
+        one = (_part(mask, 0, cut[0]) if left else _part(mask, cut[0], bw)) if cut else None
         if one is not None and one[0].shape[1] <= ONE_MAX_WIDTH * bh and _is_one(one[0], bh):
             parts = _parts(candidate, cut)
             options += [parts] if parts else []
