@@ -1,4 +1,4 @@
-"""Read the number in a frame: preprocess, classify every digit in one batched call, build a Reading."""
+"""Read the number in a frame: preprocess, classify its digits in a batch (unsure ones twice), build a Reading."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ SPLIT_SURE_ASPECT = 1.3
 # a wide 0 or 4 still read as digits (a 6 and a 3), but less sure than the whole.
 SPLIT_SURE_MARGIN = 0.01
 SPLIT_DEPTH = 2  # a part may be cut again (a wide part of a two-way cut)
+# A digit read less sure than this is read again, shifted by a pixel each way: an MLP has no
+# sense of translation, and the centre of mass of a camera's digit is off by a pixel or two.
+SECOND_LOOK_BELOW = 0.8
+SECOND_LOOK_SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))
+SECOND_LOOK_CENTRE_WEIGHT = 2  # the digit as normalised counts this many times in the average
 
 
 class DigitClassifier(Protocol):
@@ -115,6 +120,24 @@ def _resolve(
     return out
 
 
+def _second_look(classifier: DigitClassifier, resolved: Resolved) -> Resolved:
+    """Return `resolved` with each unsure digit's probabilities averaged over one-pixel shifts."""
+    unsure = [i for i, (_, q) in enumerate(resolved) if float(q.max()) < SECOND_LOOK_BELOW]
+    if not unsure:
+        return resolved
+    looks = []
+    for i in unsure:
+        image = np.asarray(resolved[i][0].image).reshape(IMAGE_SIZE_PX, IMAGE_SIZE_PX)
+        looks += [image] * SECOND_LOOK_CENTRE_WEIGHT
+        looks += [np.roll(image, (dy, dx), axis=(0, 1)) for dx, dy in SECOND_LOOK_SHIFTS]
+    per_digit = SECOND_LOOK_CENTRE_WEIGHT + len(SECOND_LOOK_SHIFTS)
+    probs = _predict(classifier, looks).reshape(len(unsure), per_digit, -1).mean(axis=1)
+    out = list(resolved)
+    for i, q in zip(unsure, probs, strict=True):
+        out[i] = (resolved[i][0], q)
+    return out
+
+
 def _predict(classifier: DigitClassifier, images: list[np.ndarray]) -> np.ndarray:
     batch = np.stack(images).reshape(-1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
     return np.asarray(classifier.predict(batch))
@@ -128,7 +151,8 @@ def read_digits(
     A frame whose candidates all look like paper texture (see edge_app.reject) and none reads
     sure reads "": a false number is worse than an empty reading. A crop read unsure (below
     SPLIT_MIN_CONFIDENCE), or wider than SPLIT_WIDE_ASPECT, is cut into touching digits (parts
-    may be cut again, see _resolve), kept when every part reads sure.
+    may be cut again, see _resolve), kept when every part reads sure. A digit that still reads
+    below SECOND_LOOK_BELOW is read again shifted a pixel each way, all such in one more batch.
     """
     t0 = time.perf_counter_ns()
     crops = extract_digits(frame, options)
@@ -137,9 +161,10 @@ def read_digits(
     seen: list[np.ndarray] = []  # the image each digit was classified from, in digit order
     if crops:
         probs = _predict(classifier, [c.image for c in crops])
-        for resolved in _resolve(classifier, crops, probs, SPLIT_DEPTH):
-            digits += [_digit(q, crop.box, options) for crop, q in resolved]
-            seen += [crop.image for crop, _ in resolved]
+        resolved = [d for ds in _resolve(classifier, crops, probs, SPLIT_DEPTH) for d in ds]
+        resolved = _second_look(classifier, resolved)
+        digits = [_digit(q, crop.box, options) for crop, q in resolved]
+        seen = [crop.image for crop, _ in resolved]
     if digits and nothing_here(
         [d.confidence for d in digits], [_suspect(c, options) for c in crops]
     ):
