@@ -173,6 +173,23 @@ def hard_shadow(
     page *= _per_column(page, (1.0 - (1.0 - depth) * ramp).astype(np.float32))
 
 
+def table_band(
+    page: np.ndarray, side: str, depth_px: int, tilt_px: int = 0, level: float = 0.25
+) -> None:
+    """The table beyond a page that does not fill the frame: along `side` ("left", "right", "top"
+    or "bottom") a band `depth_px` deep, `tilt_px` deeper at its far end (shallower if negative),
+    covers the page, ink included, with `level` of the page's brightest light."""
+    h, w = page.shape[:2]
+    across, along = (w, h) if side in ("left", "right") else (h, w)
+    band = np.zeros((along, across), np.uint8)
+    cv2.fillPoly(
+        band, [np.int32([(0, 0), (depth_px, 0), (depth_px + tilt_px, along), (0, along)])], 1
+    )
+    band = {"left": band, "right": band[:, ::-1], "top": band.T, "bottom": band.T[::-1]}[side]
+    table = level * page.max(axis=(0, 1))
+    np.copyto(page, np.broadcast_to(table, page.shape), where=_per_column(page, band > 0))
+
+
 def squared_grid(
     page: np.ndarray, step_px: int = 32, darkness=0.25, offset_px: tuple[int, int] | None = None
 ) -> None:
