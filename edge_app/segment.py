@@ -8,6 +8,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from edge_app.band import free_digits, may_hold_digit
 from edge_app.ink import INK_MAX
 from edge_app.lines import LINE_SPAN, line_mask
 from edge_app.normalize import stroke_width
@@ -162,8 +163,9 @@ def _pieces(
     origin: tuple[int, int],
     frame: tuple[int, int],
     paper: tuple[np.ndarray, bool] | None = None,
-) -> list[int]:
-    """Return the labels that may be strokes of a digit: not noise, dust, the page or its edge.
+) -> tuple[list[int], np.ndarray]:
+    """Return the labels that may be strokes of a digit (not noise, dust, the page or its edge)
+    and `stats` with a row for each piece given a new label (see edge_app.band).
 
     Pieces that are the page (a border, a shadow) are dropped before merging so they cannot
     swallow a digit. A piece may touch the frame edge where a stroke runs off it (the tail of a
@@ -179,18 +181,22 @@ def _pieces(
     has_strong[0] = False
     rows = np.flatnonzero(has_strong & (area >= MIN_COMPONENT_AREA_PX)).tolist()
     if not rows:
-        return []
+        return [], stats
     contact, runs = _edge_contact(labels, n, origin, frame)
-    kept = []
+    kept, bands = [], []
     for i, (x, y, w, h, a) in zip(rows, stats[rows].tolist(), strict=True):
-        if h >= MAX_FRAME_SHARE * h_img or w >= MAX_FRAME_SHARE * w_img:
-            continue
-        if contact[i] and not (
-            runs[i] <= 2
-            and contact[i] <= EDGE_CONTACT_SHARE * max(w, h)
-            and h >= EDGE_MIN_SHARE * h_img
-            and w >= EDGE_MIN_WIDTH * h
+        page = h >= MAX_FRAME_SHARE * h_img or w >= MAX_FRAME_SHARE * w_img
+        if page or (
+            contact[i]
+            and not (
+                runs[i] <= 2
+                and contact[i] <= EDGE_CONTACT_SHARE * max(w, h)
+                and h >= EDGE_MIN_SHARE * h_img
+                and w >= EDGE_MIN_WIDTH * h
+            )
         ):
+            if may_hold_digit((x + origin[0], y + origin[1], w, h), a, frame):
+                bands.append(i)
             continue
         if contact[i] and paper is not None:
             mask = labels[y : y + h, x : x + w] == i
@@ -198,10 +204,16 @@ def _pieces(
             if is_rim(paper_step(mask.view(np.uint8), box, *paper, stroke_width(mask))):
                 continue
         kept.append((i, a))
+    if bands and kept:  # a digit touching the table's band was dropped with it
+        freed = free_digits(
+            labels, stats, bands, [i for i, _ in kept], strong, origin, frame, MIN_COMPONENT_AREA_PX
+        )
+        kept += [(len(stats) + k, a) for k, a in enumerate(freed[:, cv2.CC_STAT_AREA].tolist())]
+        stats = np.concatenate([stats, freed]) if len(freed) else stats
     if not kept:
-        return []
+        return [], stats
     least = MIN_RELATIVE_AREA * max(a for _, a in kept)
-    return [i for i, a in kept if a >= least]
+    return [i for i, a in kept if a >= least], stats
 
 
 def find_digit_boxes(
@@ -237,7 +249,8 @@ def find_digit_boxes(
         if lines is not None:
             weak[lines] = 0
             n, labels, stats = _components(weak)
-    ids = _pieces(labels, n, stats, strong, (ox, oy), frame, paper)
+    ids, stats = _pieces(labels, n, stats, strong, (ox, oy), frame, paper)
+    n = len(stats)
     if len(ids) == 0 or len(ids) > 8 * options.max_digits:
         return []
     boxes = stats[ids, :4].tolist()
