@@ -111,3 +111,25 @@ def test_cli_user_mistakes_exit_2_without_traceback(args, message, tmp_path):
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "model.keras").exists()
+
+
+def test_flags_go_on_ones_only_up_and_left_of_the_stem(small_mnist):
+    from train.flags import flag_ones
+
+    x = small_mnist.x_train[:200].astype(np.float32) / 255
+    labels = small_mnist.y_train[:200]
+    seed = tf.constant([4, 5], tf.int64)
+    flagged = flag_ones(tf.constant(x), tf.constant(labels), seed, share=1.0).numpy()
+    changed = np.abs(flagged - x).reshape(len(x), -1).max(axis=1) > 0.5
+    assert changed[labels == 1].all() and not changed[labels != 1].any()
+    for before, after in zip(x[labels == 1], flagged[labels == 1], strict=True):
+        added = np.argwhere(after - before > 0.5)  # (row, column) of the flag's new ink
+        stem = np.argwhere(before > 0.5)
+        top = stem[:, 0].min()
+        assert added[:, 0].mean() < top + 0.5 * (stem[:, 0].max() - top)  # the top half
+        assert added[:, 1].mean() < stem[stem[:, 0] <= top + 1, 1].mean()  # left of its start
+    one_hot = np.eye(10, dtype=np.float32)[labels]
+    again = flag_ones(tf.constant(x), tf.constant(one_hot), seed, share=1.0).numpy()
+    np.testing.assert_array_equal(flagged, again)  # one-hot labels (smoothed recipes) alike
+    none = flag_ones(tf.constant(x), tf.constant(labels), seed, share=0.0).numpy()
+    np.testing.assert_array_equal(none, x)

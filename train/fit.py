@@ -16,9 +16,12 @@ import tensorflow as tf
 from edge_app.runtime import to_float
 from train.augment import augment_batch
 from train.data import SPLIT_SEED, VAL_FRACTION, Mnist, fixed_split
+from train.flags import flag_ones
 from train.model import NUM_CLASSES, build_mlp
 from train.progress import EpochProgress
 from train.recipes import Recipe
+
+FLAG_SEED_OFFSET = 1_000_003  # flag_ones' seeds stay apart from augment_batch's
 
 
 @dataclass
@@ -42,6 +45,10 @@ def _targets(labels: np.ndarray, recipe: Recipe) -> np.ndarray:
     return labels.astype(np.int32)
 
 
+def _flag_seed(seed: int, step: tf.Tensor) -> tf.Tensor:
+    return tf.stack([tf.constant(seed + FLAG_SEED_OFFSET, tf.int64), step])
+
+
 def make_train_dataset(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int) -> tf.data.Dataset:
     """Endless shuffled (and, if the recipe says so, augmented) batches; Keras counts the epochs."""
     ds = tf.data.Dataset.from_tensor_slices((x, y)).cache()
@@ -51,7 +58,10 @@ def make_train_dataset(x: np.ndarray, y: np.ndarray, recipe: Recipe, seed: int) 
         counter = tf.data.Dataset.counter()
         ds = tf.data.Dataset.zip((ds, counter)).map(
             lambda batch, step: (
-                augment_batch(batch[0], tf.stack([tf.constant(seed, tf.int64), step])),
+                augment_batch(
+                    flag_ones(batch[0], batch[1], _flag_seed(seed, step), recipe.flag_ones),
+                    tf.stack([tf.constant(seed, tf.int64), step]),
+                ),
                 batch[1],
             ),
             num_parallel_calls=tf.data.AUTOTUNE,

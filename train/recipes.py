@@ -20,6 +20,7 @@ class Recipe:
     early_stopping_patience: int = 0
     label_smoothing: float = 0.0
     weight_decay: float = 0.0  # decoupled (AdamW) when > 0
+    flag_ones: float = 0.0  # share of the 1s given a European flag (train/flags.py)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -36,6 +37,7 @@ RECIPES: dict[str, Recipe] = {
         early_stopping_patience=12,
         label_smoothing=0.05,
         weight_decay=1e-4,
+        flag_ones=0.15,
     ),
 }
 DEFAULT_RECIPE = "edge"
