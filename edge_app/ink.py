@@ -160,6 +160,26 @@ def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
 
 
+def has_paper_step(paper: np.ndarray) -> bool:
+    """True when some cell of the paper level (`paper_cells`) may be a step: else none can be."""
+    low, high = cv2.minMaxLoc(paper)[:2]
+    return low < PAPER_STEP_RATIO * high
+
+
+def has_paper_step_near(
+    paper: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]
+) -> bool:
+    """True when a cell of the paper level (`paper_cells`) under `box` (x, y, w, h in an image of
+    `shape`), or one around, is a step: its darkest neighbour has less than PAPER_STEP_RATIO of
+    its light. A gradient across a big digit is not a step."""
+    x, y, w, h = box
+    sy, sx = paper.shape[0] / shape[0], paper.shape[1] / shape[1]
+    x0, y0 = max(0, int(x * sx) - 1), max(0, int(y * sy) - 1)
+    near = paper[y0 : int((y + h) * sy) + 2, x0 : int((x + w) * sx) + 2]
+    darkest = cv2.erode(near, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
+    return cv2.countNonZero(cv2.compare(darkest, cv2.LUT(near, _STEP_LUT), cv2.CMP_LT)) > 0
+
+
 def ink_map(
     gray: np.ndarray,
     dark_ink: bool,
@@ -182,7 +202,7 @@ def ink_map(
     floored = np.maximum(paper, MIN_PAPER_LEVEL) if low < MIN_PAPER_LEVEL else paper
     level = _upsample(floored, work.shape)
     darkest = None
-    if low < PAPER_STEP_RATIO * high:  # else no cell can be a step: most frames stop here
+    if has_paper_step(paper):  # most frames stop here
         darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
         _sharpen_steps(work, level, paper, darkest, table)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way

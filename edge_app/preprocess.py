@@ -14,13 +14,15 @@ from edge_app.ink import (
     clip_roi,
     coarse_cells,
     detect_dark_ink,
+    has_paper_step_near,
     ink_map,
+    paper_cells,
     to_gray,
     work_gray,
 )
 from edge_app.normalize import normalize_digit, stroke_width
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
-from edge_app.reject import Evidence, evidence
+from edge_app.reject import Evidence, evidence, paper_step
 from edge_app.runtime import IMAGE_SIZE_PX
 from edge_app.segment import Candidate, find_digit_boxes
 from edge_app.split import split_options
@@ -60,6 +62,11 @@ class DigitCrop:
     # of whole candidates only, never of the parts of a cut.
     shape_evidence: Callable[[], Evidence] | None = field(default=None, repr=False)
 
+    # Whether no step in the paper level (a hard shadow's edge, a fold) lies near it, so that it
+    # cannot be a rim; cheap. Else paper_step (see edge_app.reject) tells, at a cost.
+    even_paper: Callable[[], bool] | None = field(default=None, repr=False)
+    paper_step: Callable[[], float] | None = field(default=None, repr=False)
+
     @functools.cached_property
     def evidence(self) -> Evidence | None:
         """What its shape says (see edge_app.reject), or None when unknown."""
@@ -81,7 +88,8 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
         dark_ink = detect_dark_ink(gray, cells)
     else:
         dark_ink = options.polarity == "dark-on-light"
-    ink = ink_map(gray, dark_ink, cells)
+    paper = paper_cells(cells, dark_ink)
+    ink = ink_map(gray, dark_ink, cells, paper)
     threshold = stroke_threshold(ink, options.ink_threshold)
 
     # The ways of cutting a wide candidate share parts (a 3-way cut and a 2-way cut at the same
@@ -108,6 +116,10 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
                 for parts in split_options(candidate, through_loops)
             ),
             lambda: evidence(candidate.mask, gray.shape[0]),
+            lambda: not has_paper_step_near(paper, gray.shape, candidate.box),
+            lambda: paper_step(
+                candidate.mask.view(np.uint8), candidate.box, gray, dark_ink, candidate.stroke_px
+            ),
         )
 
     return [new_crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]

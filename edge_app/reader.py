@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from edge_app.options import DEFAULT_OPTIONS, ReaderOptions
 from edge_app.preprocess import IMAGE_SIZE_PX, DigitCrop, extract_digits
-from edge_app.reject import is_suspect, nothing_here
+from edge_app.reject import is_inner_rim, is_suspect, nothing_here
 
 __all__ = ["Digit", "Reading", "read_digits", "UNSURE"]
 
@@ -75,6 +76,20 @@ def _unsure(probs: np.ndarray) -> bool:
 
 def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
     return crop.evidence is not None and is_suspect(crop.evidence, options.min_digit_height_px)
+
+
+def _textures(crops: list[DigitCrop], options: ReaderOptions) -> Iterator[bool]:
+    """Whether a frame's candidates look like paper texture, the cheap answers first.
+
+    A candidate shaped like a digit is texture only as a rim in the paper: one on even paper
+    settles that the frame holds ink before any rim is measured.
+    """
+    shaped = [c for c in crops if not _suspect(c, options)]
+    if any(c.paper_step is None or c.even_paper() for c in shaped):
+        yield False
+        return
+    for crop in shaped:
+        yield is_inner_rim(crop.paper_step())
 
 
 def _wants_split(crop: DigitCrop, probs: np.ndarray) -> bool:
@@ -165,9 +180,7 @@ def read_digits(
         resolved = _second_look(classifier, resolved)
         digits = [_digit(q, crop.box, options) for crop, q in resolved]
         seen = [crop.image for crop, _ in resolved]
-    if digits and nothing_here(
-        [d.confidence for d in digits], [_suspect(c, options) for c in crops]
-    ):
+    if digits and nothing_here([d.confidence for d in digits], _textures(crops, options)):
         digits, seen = [], []
     t2 = time.perf_counter_ns()
     text = "".join(UNSURE if d.value is None else str(d.value) for d in digits)

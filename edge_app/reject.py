@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import cv2
@@ -64,6 +65,18 @@ def is_rim(step: float) -> bool:
     return step > RIM_STEP
 
 
+# Inside the page, a digit-shaped candidate whose paper varies more than this share of its
+# contrast is a shadow's or a fold's rim: pen digits on even paper stay below 3, rims on blank
+# pages reach 30 to 180. A digit lying across a hard shadow's edge can reach it too, and is
+# then kept only by reading sure (REJECT_CONFIDENCE) or beside a digit on even paper.
+INNER_RIM_STEP = 25.0
+
+
+def is_inner_rim(step: float) -> bool:
+    """True when a digit-shaped candidate with this paper_step is a rim in the paper, not ink."""
+    return step > INNER_RIM_STEP
+
+
 def _quantiles(values: np.ndarray, shares: tuple[float, ...]) -> list[float]:
     # A partial sort: several times faster than np.percentile on the few hundred pixels of a ring.
     ks = [min(len(values) - 1, int(q * len(values))) for q in shares]
@@ -111,6 +124,10 @@ def is_suspect(e: Evidence, min_digit_height_px: int) -> bool:
     )
 
 
-def nothing_here(confidences: list[float], suspects: list[bool]) -> bool:
-    """True when a frame's candidates are all suspect and none reads sure: it shows no number."""
-    return all(suspects) and max(confidences, default=0.0) < REJECT_CONFIDENCE
+def nothing_here(confidences: list[float], textures: Iterable[bool]) -> bool:
+    """True when none of a frame's candidates reads sure and all of them look like paper texture.
+
+    `textures` is read only as far as needed, and not at all when a digit reads sure: telling a
+    rim from ink costs more than reading it.
+    """
+    return max(confidences, default=0.0) < REJECT_CONFIDENCE and all(textures)

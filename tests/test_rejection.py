@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_app.ink import has_paper_step_near
 from edge_app.lines import line_mask
 from edge_app.model import load_classifier
 from edge_app.preprocess import extract_digits
@@ -14,11 +15,13 @@ from edge_app.reject import (
     TEXTURE_FILL,
     Evidence,
     evidence,
+    is_inner_rim,
     is_rim,
     is_suspect,
     nothing_here,
     paper_step,
 )
+from synthetic import SceneOptions, make_frame
 from synthetic import conditions as C
 
 MIN_HEIGHT_PX = 10  # ReaderOptions().min_digit_height_px
@@ -60,6 +63,33 @@ def test_nothing_here_needs_every_candidate_suspect_and_none_sure():
     assert not nothing_here([0.6, 0.99], [True, True])  # one reads sure: a real small digit
     assert not nothing_here([0.6, 0.6], [True, False])  # one looks like a digit
     assert nothing_here([], [])  # no candidate at all
+
+
+def test_nothing_here_does_not_judge_shapes_when_a_digit_reads_sure():
+    def judged():
+        raise AssertionError("the shapes were judged")
+        yield
+
+    assert not nothing_here([0.6, 0.99], judged())
+
+
+def test_a_paper_step_is_a_step_between_cells_not_a_gradient():
+    cells = np.tile(np.linspace(120, 200, 40), (30, 1)).astype(np.uint8)  # light across the page
+    box = (80, 40, 120, 160)  # a big digit spanning most of the gradient, in 320x240 pixels
+    assert not has_paper_step_near(cells, (240, 320), box)
+    cells[:, 18:] //= 2  # a hard shadow's edge at cell 18, under the box
+    assert has_paper_step_near(cells, (240, 320), box)
+    assert not has_paper_step_near(cells, (240, 320), (8, 40, 40, 80))  # far from the edge
+
+
+# Blank camera-like pages whose hard shadow's rim, inside the page, read as a number ("6", "9",
+# "11") with the test model before rims were told from ink.
+@pytest.mark.parametrize("seed", [604, 738, 1013])
+def test_a_shadows_rim_inside_the_page_reads_nothing(classifier, seed):
+    frame, _ = make_frame("", np.random.default_rng(seed), SceneOptions(no_digit_fraction=1.0))
+    crops = extract_digits(frame)
+    assert crops and all(not c.even_paper() and is_inner_rim(c.paper_step()) for c in crops)
+    assert read_digits(frame, classifier).text == ""
 
 
 @pytest.fixture(scope="module")
