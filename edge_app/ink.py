@@ -160,12 +160,6 @@ def paper_cells(cells: np.ndarray, dark_ink: bool) -> np.ndarray:
     return cv2.morphologyEx(cells, cv2.MORPH_CLOSE, _SPAN_KERNEL, borderType=cv2.BORDER_REPLICATE)
 
 
-def has_paper_step(paper: np.ndarray) -> bool:
-    """True when some cell of the paper level (`paper_cells`) may be a step: else none can be."""
-    low, high = cv2.minMaxLoc(paper)[:2]
-    return low < PAPER_STEP_RATIO * high
-
-
 def has_paper_step_near(
     paper: np.ndarray, shape: tuple[int, int], box: tuple[int, int, int, int]
 ) -> bool:
@@ -202,7 +196,7 @@ def ink_map(
     floored = np.maximum(paper, MIN_PAPER_LEVEL) if low < MIN_PAPER_LEVEL else paper
     level = _upsample(floored, work.shape)
     darkest = None
-    if has_paper_step(paper):  # most frames stop here
+    if low < PAPER_STEP_RATIO * high:  # else no cell can be a step: most frames stop here
         darkest = cv2.erode(paper, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
         _sharpen_steps(work, level, paper, darkest, table)
     # OpenCV's saturating divide: paper / paper -> 255, so ink = 255 - ratio. uint8 all the way
