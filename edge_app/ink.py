@@ -171,7 +171,13 @@ def has_paper_step_near(
     x0, y0 = max(0, int(x * sx) - 1), max(0, int(y * sy) - 1)
     near = paper[y0 : int((y + h) * sy) + 2, x0 : int((x + w) * sx) + 2]
     darkest = cv2.erode(near, _NEIGHBOUR_KERNEL, borderType=cv2.BORDER_REPLICATE)
-    return cv2.countNonZero(cv2.compare(darkest, cv2.LUT(near, _STEP_LUT), cv2.CMP_LT)) > 0
+    return cv2.countNonZero(_step_cells(near, darkest)) > 0
+
+
+def _step_cells(paper: np.ndarray, darkest: np.ndarray) -> np.ndarray:
+    """255 where a cell of `paper` is a step: its darkest neighbour (`darkest`) has less than
+    PAPER_STEP_RATIO of its light."""
+    return cv2.compare(darkest, cv2.LUT(paper, _STEP_LUT), cv2.CMP_LT)
 
 
 def ink_map(
@@ -238,7 +244,7 @@ def _sharpen_steps(
         # (cv2.threshold, not a scalar compare: cv2's scalar forms take a 1x1 array for a scalar)
         dark = cv2.threshold(darkest, MIN_SHADED_PAPER_LEVEL - 1, INK_MAX, cv2.THRESH_BINARY_INV)
         darkest = cv2.max(darkest, dark[1])
-    step = cv2.compare(darkest, cv2.LUT(paper, _STEP_LUT), cv2.CMP_LT)
+    step = _step_cells(paper, darkest)
     cx, cy, cw, ch = cv2.boundingRect(step)
     if cw == 0:
         return

@@ -62,10 +62,9 @@ class DigitCrop:
     # of whole candidates only, never of the parts of a cut.
     shape_evidence: Callable[[], Evidence] | None = field(default=None, repr=False)
 
-    # Whether no step in the paper level (a hard shadow's edge, a fold) lies near it, so that it
-    # cannot be a rim; cheap. Else paper_step (see edge_app.reject) tells, at a cost.
-    even_paper: Callable[[], bool] | None = field(default=None, repr=False)
-    paper_step: Callable[[], float] | None = field(default=None, repr=False)
+    # Its paper_step (see edge_app.reject) where a step of the paper level (a hard shadow's
+    # edge, a fold) lies near it, else 0.0 unmeasured: on even paper it cannot be a rim.
+    rim_step: Callable[[], float] | None = field(default=None, repr=False)
 
     @functools.cached_property
     def evidence(self) -> Evidence | None:
@@ -116,10 +115,13 @@ def extract_digits(frame: np.ndarray, options: ReaderOptions = DEFAULT_OPTIONS) 
                 for parts in split_options(candidate, through_loops)
             ),
             lambda: evidence(candidate.mask, gray.shape[0]),
-            lambda: not has_paper_step_near(paper, gray.shape, candidate.box),
-            lambda: paper_step(
-                candidate.mask.view(np.uint8), candidate.box, gray, dark_ink, candidate.stroke_px
-            ),
+            lambda: rim_step(candidate),
         )
+
+    def rim_step(candidate: Candidate) -> float:
+        if not has_paper_step_near(paper, gray.shape, candidate.box):
+            return 0.0  # the cheap test: no measuring on even paper
+        mask = candidate.mask.view(np.uint8)
+        return paper_step(mask, candidate.box, gray, dark_ink, candidate.stroke_px)
 
     return [new_crop(c) for c in find_digit_boxes(ink, threshold, options, (gray, dark_ink))]

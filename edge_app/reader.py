@@ -79,17 +79,12 @@ def _suspect(crop: DigitCrop, options: ReaderOptions) -> bool:
 
 
 def _textures(crops: list[DigitCrop], options: ReaderOptions) -> Iterator[bool]:
-    """Whether a frame's candidates look like paper texture, the cheap answers first.
-
-    A candidate shaped like a digit is texture only as a rim in the paper: one on even paper
-    settles that the frame holds ink before any rim is measured.
-    """
-    shaped = [c for c in crops if not _suspect(c, options)]
-    if any(c.paper_step is None or c.even_paper() for c in shaped):
-        yield False
-        return
-    for crop in shaped:
-        yield is_inner_rim(crop.paper_step())
+    """Whether each of a frame's candidates looks like paper texture: by its shape, or as a rim
+    in the paper when shaped like a digit."""
+    for crop in crops:
+        yield _suspect(crop, options) or (
+            crop.rim_step is not None and is_inner_rim(crop.rim_step())
+        )
 
 
 def _wants_split(crop: DigitCrop, probs: np.ndarray) -> bool:
